@@ -1,0 +1,1 @@
+//! Kubernetes API object types (to be written).

@@ -1,0 +1,1 @@
+//! HTTP/2 client with prior knowledge, and HPACK (to be written: see issue 2).

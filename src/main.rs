@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(rkubelet::cli::main(std::env::args().collect()));
+}

@@ -1,0 +1,1 @@
+//! Protobuf wire codec (to be written: see issue 2).
