@@ -21,6 +21,7 @@ pub mod cri;
 pub mod grpc;
 pub mod h2;
 pub mod kubeclient;
+pub mod kuberuntime;
 pub mod logging;
 pub mod proto;
 pub mod version;
