@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # A private containerd for rkubelet's tests: installed from Debian packages when missing,
 # configured in its own directories (never /etc/containerd, /var/lib/containerd or
 # /run/containerd), started in the background.
@@ -23,14 +24,14 @@
 set -euo pipefail
 
 RK_SCRIPT=containerd.sh
-# shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
 PACKAGES=(containerd runc containernetworking-plugins busybox-static bash-static iptables)
 SANDBOX_IMAGE=registry.k8s.io/pause:3.10.2
 CNI_BIN_DIR=/usr/lib/cni
-CNI_NET_NAME=rk-containerd
 BRIDGE=${RK_CNI_BRIDGE:-rk0}
+# Purge removes the NAT rules carrying this name, so each bridge gets its own.
+CNI_NET_NAME=rkubelet-$BRIDGE
 SUBNET=${RK_CNI_SUBNET:-10.88.0.0/16}
 
 if [ -n "${RK_CONTAINERD_DIR:-}" ]; then
@@ -155,7 +156,11 @@ EOF
 }
 
 write_cni_conflist() {
-    local version=$1
+    local version=$1 f
+    # containerd loads the first file by name (max_conf_num = 1): leave only ours.
+    for f in "$CNI_CONF_DIR"/*; do
+        [ -e "$f" ] && [ "$f" != "$CNI_CONF_DIR/10-$CNI_NET_NAME.conflist" ] && rm -f "$f"
+    done
     rk_write_if_changed "$CNI_CONF_DIR/10-$CNI_NET_NAME.conflist" <<EOF
 {
   "cniVersion": "$version",
@@ -184,7 +189,7 @@ EOF
 }
 
 start_containerd() {
-    local pid i
+    local pid
     rm -f "$SOCK"
     rk_log "starting containerd (config $CONFIG, log $LOG)"
     # Not a process group leader (no job control in scripts), so setsid needs no fork and
@@ -192,7 +197,7 @@ start_containerd() {
     setsid containerd --config "$CONFIG" </dev/null >>"$LOG" 2>&1 &
     pid=$!
     echo "$pid" >"$PID_FILE"
-    for i in $(seq 1 300); do
+    for _ in $(seq 1 300); do
         healthy && break
         kill -0 "$pid" 2>/dev/null || { tail -n 20 "$LOG" >&2; rk_die "containerd exited at start"; }
         sleep 0.1
@@ -206,11 +211,11 @@ start_containerd() {
 
 # Sends TERM to our containerd and waits; KILL after 10 s.
 stop_containerd() {
-    local pid i
+    local pid
     pid=$(running_pid) || { rm -f "$PID_FILE"; return 0; }
     rk_log "stopping containerd (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -235,8 +240,8 @@ cmd_up() {
             rk_log "configuration changed; restarting containerd"
             stop_containerd
         else
-            local i
-            for i in $(seq 1 50); do healthy && break; sleep 0.1; done
+            local _
+            for _ in $(seq 1 50); do healthy && break; sleep 0.1; done
             if healthy; then
                 endpoint_line
                 return 0
@@ -266,11 +271,12 @@ remove_nat_rules() {
     local chain nums targets=() n
     for chain in POSTROUTING CNI-HOSTPORT-DNAT CNI-HOSTPORT-SNAT CNI-HOSTPORT-MASQ; do
         iptables -w -t nat -S "$chain" >/dev/null 2>&1 || continue
-        mapfile -t nums < <(iptables -w -t nat -L "$chain" -n --line-numbers \
+        # 2>/dev/null: iptables-nft warns on stderr when legacy tables exist too (they do here).
+        mapfile -t nums < <(iptables -w -t nat -L "$chain" -n --line-numbers 2>/dev/null \
             | grep -F "name: \"$CNI_NET_NAME\"" | awk '{ print $1 }' | sort -rn)
-        mapfile -t -O "${#targets[@]}" targets < <(iptables -w -t nat -L "$chain" -n \
+        mapfile -t -O "${#targets[@]}" targets < <(iptables -w -t nat -L "$chain" -n 2>/dev/null \
             | grep -F "name: \"$CNI_NET_NAME\"" | awk '$1 ~ /^CNI-/ { print $1 }')
-        for n in "${nums[@]}"; do iptables -w -t nat -D "$chain" "$n" || true; done
+        for n in "${nums[@]}"; do iptables -w -t nat -D "$chain" "$n" 2>/dev/null || true; done
     done
     for chain in "${targets[@]}"; do
         iptables -w -t nat -F "$chain" 2>/dev/null || true

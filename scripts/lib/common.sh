@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for rkubelet's shell scripts; source it, do not run it.
 # Everything informative goes to stderr so that stdout stays machine-readable.
 
