@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The container images rkubelet's tests use, built offline as OCI image-layout tarballs (no
+# registry, no docker; coreutils, tar, gzip and sha256sum only) and imported into containerd.
+#
+#   scripts/images.sh build [ID...]    build into the cache (only images whose inputs changed)
+#   scripts/images.sh import [ID...]   build if needed, then `ctr -n k8s.io images import`
+#   scripts/images.sh list             print ID, image name and tarball, one image a line
+#
+# IDs: see IMAGES below (default: all of them). Environment:
+#   RK_IMAGE_CACHE              cache dir (default /var/cache/rkubelet/images)
+#   CONTAINER_RUNTIME_ENDPOINT  unix://SOCK to import into (default: scripts/containerd.sh env)
+#
+# Every tarball is byte-for-byte reproducible: fixed mtimes, owners and ordering, gzip -n.
+set -euo pipefail
+
+RK_SCRIPT=images.sh
+SCRIPTS_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO_DIR=$(dirname "$SCRIPTS_DIR")
+IMAGE_SRC=$REPO_DIR/tests/images
+. "$SCRIPTS_DIR/lib/common.sh"
+. "$SCRIPTS_DIR/lib/oci.sh"
+
+umask 022
+CACHE=${RK_IMAGE_CACHE:-/var/cache/rkubelet/images}
+DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# Images in build order. Node e2e images (issue 7) get a function each below and an entry here:
+#   e2e_busybox  registry.k8s.io/e2e-test-images/busybox:1.37.0-2  (bash-static as /bin/sh)
+#   agnhost      registry.k8s.io/e2e-test-images/agnhost:2.66.1
+#   nonroot      registry.k8s.io/e2e-test-images/nonroot:1.5
+#   nonewprivs   registry.k8s.io/e2e-test-images/nonewprivs:1.4
+#   kitten       registry.k8s.io/e2e-test-images/kitten:1.8
+IMAGES=(pause busybox)
+
+# Each image is one function `image_<id> meta|rootfs DIR`.
+#   meta:   sets NAME, ENTRYPOINT, CMD, USER, ENV, WORKDIR and INPUTS (files whose content
+#           decides whether the cached tarball is stale; this script and lib/ always count)
+#   rootfs: fills DIR (empty, mode 0755) with the image's only layer; runs as root, but every
+#           file is recorded as owned by 0:0 unless the function says otherwise via OWNERS
+#           (lines "UID:GID PATH" relative to DIR; for later images such as nonroot)
+
+image_pause() {
+    case $1 in
+        meta)
+            NAME=registry.k8s.io/pause:3.10.2
+            ENTRYPOINT=(/pause)
+            CMD=()
+            # As upstream's pause image: the sandbox's PID 1 needs no privileges.
+            USER=65535:65535
+            ENV=("PATH=$DEFAULT_PATH")
+            WORKDIR=/
+            INPUTS=("$IMAGE_SRC/pause/pause.c")
+            ;;
+        rootfs)
+            command -v gcc >/dev/null || rk_apt_ensure gcc libc6-dev
+            gcc -static -Os -s -Wall -Wextra -Werror -o "$2/pause" "$IMAGE_SRC/pause/pause.c" \
+                || rk_die "compiling pause.c failed"
+            chmod 0755 "$2/pause"
+            ;;
+    esac
+}
+
+image_busybox() {
+    case $1 in
+        meta)
+            NAME=docker.io/library/busybox:1.35
+            ENTRYPOINT=()
+            CMD=(sh)
+            USER=
+            ENV=("PATH=$DEFAULT_PATH")
+            WORKDIR=/
+            INPUTS=(/bin/busybox)
+            ;;
+        rootfs)
+            rk_apt_ensure busybox-static
+            busybox_userland "$2"
+            ;;
+    esac
+}
+
+# A busybox root: /bin/busybox from busybox-static with every applet linked to it, root and
+# nobody, a sticky world-writable /tmp.
+busybox_userland() {
+    local root=$1 applet applets
+    [ -x /bin/busybox ] || rk_die "/bin/busybox missing (package busybox-static)"
+    # Debian's busybox and busybox-static both may provide /bin/busybox: insist on static.
+    if ! /bin/busybox --list-full >/dev/null 2>&1 || ldd /bin/busybox >/dev/null 2>&1; then
+        rk_die "/bin/busybox is not the static busybox (install busybox-static)"
+    fi
+    install -d -m 0755 "$root"/{bin,sbin,usr/bin,usr/sbin,etc,var,home,dev,proc,sys}
+    install -d -m 0700 "$root/root"
+    install -d -m 1777 "$root/tmp" "$root/var/tmp"
+    install -m 0755 /bin/busybox "$root/bin/busybox"
+    mapfile -t applets < <(/bin/busybox --list-full)
+    for applet in "${applets[@]}"; do
+        [ -d "$root/${applet%/*}" ] || install -d -m 0755 "$root/${applet%/*}"
+    done
+    for applet in "${applets[@]}"; do
+        [ "$applet" = bin/busybox ] || ln -sf /bin/busybox "$root/$applet"
+    done
+    [ -L "$root/bin/sh" ] || ln -sf /bin/busybox "$root/bin/sh"
+    printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+        'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$root/etc/passwd"
+    printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$root/etc/group"
+    chmod 0644 "$root/etc/passwd" "$root/etc/group"
+}
+
+# --- building -------------------------------------------------------------------------------
+
+slug() { printf '%s' "$1" | tr '/:' '__'; }
+tarball_of() { printf '%s/%s.oci.tar' "$CACHE" "$(slug "$1")"; }
+
+# The inputs of an image, hashed: its metadata, its input files, this script and lib/.
+inputs_key() {
+    local id=$1
+    {
+        printf 'id=%s name=%s user=%s workdir=%s arch=%s\n' "$id" "$NAME" "$USER" "$WORKDIR" \
+            "$(oci_arch)"
+        printf 'entrypoint=%s\n' "${ENTRYPOINT[@]+"${ENTRYPOINT[@]}"}"
+        printf 'cmd=%s\n' "${CMD[@]+"${CMD[@]}"}"
+        printf 'env=%s\n' "${ENV[@]}"
+        sha256sum "$SCRIPTS_DIR/images.sh" "$SCRIPTS_DIR"/lib/*.sh "${INPUTS[@]}"
+    } | sha256sum | cut -d' ' -f1
+}
+
+build_one() {
+    local id=$1 out key work start
+    "image_$id" meta
+    out=$(tarball_of "$NAME")
+    key=$(inputs_key "$id")
+    if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
+        rk_log "$NAME: up to date ($out)"
+        return 0
+    fi
+    start=$(date +%s.%N)
+    mkdir -p "$CACHE"
+    work=$(mktemp -d "$CACHE/.build-$id.XXXXXX")
+    # shellcheck disable=SC2064 # expand now: $work is local
+    trap "rm -rf '$work'" EXIT
+    install -d -m 0755 "$work/rootfs"
+    OWNERS=()
+    "image_$id" rootfs "$work/rootfs"
+    oci_layout_tar "$work" "$out.tmp"
+    mv -f "$out.tmp" "$out"
+    printf '%s\n' "$key" >"$out.key"
+    rm -rf "$work"
+    trap - EXIT
+    rk_log "$NAME: built $out ($(stat -c %s "$out") bytes, $(elapsed "$start") s)"
+}
+
+elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }'; }
+
+# --- importing ------------------------------------------------------------------------------
+
+socket_path() {
+    local ep=${CONTAINER_RUNTIME_ENDPOINT:-}
+    [ -n "$ep" ] || ep=$("$SCRIPTS_DIR/containerd.sh" env | sed -n 's/^CONTAINER_RUNTIME_ENDPOINT=//p')
+    case $ep in
+        unix://*) printf '%s\n' "${ep#unix://}" ;;
+        /*) printf '%s\n' "$ep" ;;
+        *) rk_die "not a unix endpoint: $ep" ;;
+    esac
+}
+
+# The snapshotter the CRI plugin unpacks into: overlayfs when containerd could load it.
+snapshotter_of() {
+    if ctr --address "$1" plugins ls 2>/dev/null \
+        | awk '$1 == "io.containerd.snapshotter.v1" && $2 == "overlayfs" { print $NF }' \
+        | grep -qx ok; then
+        echo overlayfs
+    else
+        echo native
+    fi
+}
+
+import_all() {
+    local sock snap id
+    sock=$(socket_path)
+    [ -S "$sock" ] || rk_die "no containerd socket at $sock (run scripts/containerd.sh up)"
+    snap=$(snapshotter_of "$sock")
+    for id in "$@"; do
+        "image_$id" meta
+        rk_log "$NAME: importing into $sock (namespace k8s.io, snapshotter $snap)"
+        ctr --address "$sock" -n k8s.io images import --snapshotter "$snap" \
+            "$(tarball_of "$NAME")" >&2 || rk_die "ctr images import of $NAME failed"
+    done
+}
+
+# --- command line ---------------------------------------------------------------------------
+
+check_ids() {
+    local id known
+    for id in "$@"; do
+        known=0
+        for k in "${IMAGES[@]}"; do [ "$k" = "$id" ] && known=1; done
+        [ $known -eq 1 ] || rk_die "unknown image id: $id (known: ${IMAGES[*]})"
+    done
+}
+
+main() {
+    local cmd=${1:-} id
+    [ $# -gt 0 ] && shift
+    [ $# -gt 0 ] || set -- "${IMAGES[@]}"
+    case $cmd in
+        build)
+            check_ids "$@"
+            for id in "$@"; do build_one "$id"; done
+            ;;
+        import)
+            check_ids "$@"
+            for id in "$@"; do build_one "$id"; done
+            import_all "$@"
+            ;;
+        list)
+            check_ids "$@"
+            for id in "$@"; do
+                "image_$id" meta
+                printf '%s\t%s\t%s\n' "$id" "$NAME" "$(tarball_of "$NAME")"
+            done
+            ;;
+        *) rk_die "usage: $0 build|import|list [ID...] (IDs: ${IMAGES[*]})" ;;
+    esac
+}
+
+main "$@"
