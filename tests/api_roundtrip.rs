@@ -2,9 +2,8 @@
 //! and encodes back to exactly the same JSON: proof that no field is lost or misnamed. The
 //! YAML twin of each fixture decodes to the same object.
 //!
-//! The fixtures live outside the repository (kubernetes/api testdata, see
-//! /work/shared/reference/README.md); set `RKUBELET_K8S_TESTDATA` to their directory
-//! elsewhere. Without them the tests print SKIPPED.
+//! The fixtures are kubernetes/api's testdata (Apache-2.0), kept as data in
+//! `tests/fixtures/k8s-api/`; `RKUBELET_K8S_TESTDATA` points elsewhere if wanted.
 
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -19,7 +18,7 @@ use serde_json::Value;
 fn testdata() -> Option<PathBuf> {
     let dir = std::env::var_os("RKUBELET_K8S_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/reference/k8s-api/testdata"));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/k8s-api")));
     if dir.is_dir() {
         Some(dir)
     } else {
