@@ -23,5 +23,7 @@ pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod pleg;
+pub mod podworker;
 pub mod proto;
 pub mod version;
