@@ -134,3 +134,57 @@ fn remove_of_an_unknown_pod_cleans_up_without_syncing() {
     expect(&rx, Report::Finished { uid: "d".into() });
     assert_eq!(fake.calls(), vec!["terminate grace=None", "cleanup"]);
 }
+
+/// A syncer whose first sync blocks until released, so updates pile up in the mailbox.
+struct Slow {
+    gate: Receiver<()>,
+    seen: Mutex<Vec<(Option<i64>, String)>>,
+}
+
+impl PodSyncer for Slow {
+    type State = ();
+    fn runtime_status(&self, _pod: &Pod, _since: Option<Instant>) -> Option<PodStatus> {
+        Some(PodStatus::default())
+    }
+    fn sync_pod(&self, _st: &mut (), pod: &Pod, _s: &PodStatus, _c: &Cancel) -> SyncOutcome {
+        let _ = self.gate.recv_timeout(Duration::from_secs(5));
+        if let Ok(mut s) = self.seen.lock() {
+            s.push((pod.metadata.generation, "sync".into()));
+        }
+        SyncOutcome::Requeue(Duration::from_secs(60))
+    }
+    fn terminate_pod(&self, _st: &mut (), pod: &Pod, _s: &PodStatus, grace: Option<i64>) -> Result<(), String> {
+        if let Ok(mut s) = self.seen.lock() {
+            s.push((pod.metadata.generation, format!("terminate {grace:?}")));
+        }
+        Ok(())
+    }
+    fn cleanup_pod(&self, _st: &mut (), _pod: &Pod, _s: &PodStatus) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_burst_of_updates_is_coalesced_and_kill_is_sticky() {
+    let (gate_tx, gate) = unbounded();
+    let slow = Arc::new(Slow { gate, seen: Mutex::new(Vec::new()) });
+    let (tx, rx) = unbounded();
+    let mut w = PodWorkers::new(slow.clone(), tx);
+    let gen_pod = |g: i64| {
+        let mut p = (*pod("e")).clone();
+        p.metadata.generation = Some(g);
+        Arc::new(p)
+    };
+    w.update(Work::new(gen_pod(1), UpdateKind::Sync));
+    std::thread::sleep(Duration::from_millis(50));
+    // While the first sync blocks: two syncs, two kills, and a later sync.
+    w.update(Work::new(gen_pod(2), UpdateKind::Sync));
+    w.update(Work::new(gen_pod(3), UpdateKind::Kill { grace: Some(30) }));
+    w.update(Work::new(gen_pod(4), UpdateKind::Kill { grace: Some(2) }));
+    w.update(Work::new(gen_pod(5), UpdateKind::Sync));
+    let _ = gate_tx.send(());
+    expect(&rx, Report::Synced { uid: "e".into(), after: Duration::from_secs(60) });
+    expect(&rx, Report::Terminated { uid: "e".into() });
+    let seen = slow.seen.lock().map(|s| s.clone()).unwrap_or_default();
+    assert_eq!(seen, vec![(Some(1), "sync".to_string()), (Some(5), "terminate Some(2)".to_string())]);
+}
