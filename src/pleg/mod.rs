@@ -193,7 +193,7 @@ impl<R: Relister> Pleg<R> {
             Err(e) => {
                 self.failures += 1;
                 // One line when it starts failing, then one a minute.
-                if self.failures == 1 || self.failures % 60 == 0 {
+                if self.failures == 1 || self.failures.is_multiple_of(60) {
                     log::error!("PLEG relist failed ({} times in a row): {e}", self.failures);
                 }
                 return;

@@ -105,16 +105,16 @@ impl<S: PodSyncer> Worker<S> {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                self.to_terminating();
+                self.begin_terminating();
             }
             UpdateKind::Remove => {
                 self.remove = true;
-                self.to_terminating();
+                self.begin_terminating();
             }
         }
     }
 
-    fn to_terminating(&mut self) {
+    fn begin_terminating(&mut self) {
         self.cancel.set();
         if self.phase == Phase::Syncing {
             self.phase = Phase::Terminating;
