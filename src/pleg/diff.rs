@@ -102,7 +102,8 @@ mod tests {
     #[test]
     fn table() {
         let ready = [("s", SandboxState::Ready)];
-        let cases: Vec<(Option<RuntimePod>, Option<RuntimePod>, Vec<(EventKind, &str)>)> = vec![
+        type Case<'a> = (Option<RuntimePod>, Option<RuntimePod>, Vec<(EventKind, &'a str)>);
+        let cases: Vec<Case> = vec![
             (None, Some(pod(&[("c", Running)], &ready)), vec![(ContainerStarted, "c"), (PodSync, "s")]),
             (Some(pod(&[("c", Running)], &ready)), Some(pod(&[("c", Running)], &ready)), vec![]),
             (Some(pod(&[("c", Running)], &ready)), Some(pod(&[("c", Exited)], &ready)), vec![(ContainerDied, "c")]),

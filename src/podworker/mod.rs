@@ -127,20 +127,18 @@ impl<S: PodSyncer> PodWorkers<S> {
     /// Hand an update to the pod's worker, starting one if the pod has none.
     pub fn update(&mut self, work: Work) {
         let uid = work.uid().to_string();
-        if matches!(work.kind, UpdateKind::Kill { .. } | UpdateKind::Remove) {
-            if let Some(e) = self.workers.get_mut(&uid) {
+        if matches!(work.kind, UpdateKind::Kill { .. } | UpdateKind::Remove)
+            && let Some(e) = self.workers.get_mut(&uid) {
                 e.cancel.set();
                 if e.phase == Phase::Syncing {
                     e.phase = Phase::Terminating;
                 }
             }
-        }
-        if let Some(e) = self.workers.get(&uid) {
-            if e.tx.send(work.clone()).is_ok() {
+        if let Some(e) = self.workers.get(&uid)
+            && e.tx.send(work.clone()).is_ok() {
                 return;
             }
             // The worker is gone (it finished): a fresh update starts a new one below.
-        }
         let phase = match work.kind {
             UpdateKind::Sync => Phase::Syncing,
             _ => Phase::Terminating,

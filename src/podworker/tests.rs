@@ -22,13 +22,12 @@ impl PodSyncer for Fake {
 
     fn sync_pod(&self, state: &mut u32, _pod: &Pod, _s: &PodStatus, _c: &Cancel) -> SyncOutcome {
         *state += 1;
-        if let Ok(mut n) = self.panics_left.lock() {
-            if *n > 0 {
+        if let Ok(mut n) = self.panics_left.lock()
+            && *n > 0 {
                 *n -= 1;
                 drop(n);
                 panic!("boom");
             }
-        }
         self.push(format!("sync#{state}"));
         if self.terminal.load(Ordering::SeqCst) { SyncOutcome::Terminal } else { SyncOutcome::Requeue(Duration::from_secs(60)) }
     }
