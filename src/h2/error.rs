@@ -116,6 +116,10 @@ pub enum ProtocolError {
     Frame(FrameError),
     /// Undecodable header block; the shared HPACK state is lost.
     Compression(DecodeError),
+    /// The server's first frame was not SETTINGS (RFC 9113 section 3.4).
+    MissingPreface,
+    /// A server set SETTINGS_ENABLE_PUSH=1, which only clients may.
+    ServerEnabledPush,
     /// PUSH_PROMISE although we sent SETTINGS_ENABLE_PUSH=0.
     PushPromise { stream_id: u32 },
     /// A header block was interrupted by another frame.
@@ -151,6 +155,8 @@ impl fmt::Display for ProtocolError {
         match self {
             ProtocolError::Frame(e) => write!(f, "bad frame: {e}"),
             ProtocolError::Compression(e) => write!(f, "bad header block: {e}"),
+            ProtocolError::MissingPreface => f.write_str("server's first frame was not SETTINGS"),
+            ProtocolError::ServerEnabledPush => f.write_str("server sent SETTINGS_ENABLE_PUSH=1"),
             ProtocolError::PushPromise { stream_id } => {
                 write!(f, "PUSH_PROMISE on stream {stream_id} although push is disabled")
             }

@@ -14,6 +14,6 @@ pub mod frame;
 pub mod hpack;
 pub mod reader;
 
-
+pub use conn::{Config, Connection, RequestOptions, Response};
 pub use error::{ConnectionError, Error, ErrorCode};
 pub use hpack::Header;
