@@ -49,6 +49,13 @@ pub fn run(shared: Arc<Shared>, mut sock: UnixStream) {
         (e, _) => e,
     };
     log::debug!("h2: connection ended: {error}");
+    if let ConnectionError::Protocol(e) = &error {
+        // Tell the peer why. This thread holds no lock here, so waiting for the writer is
+        // safe; a writer blocked on a full socket gives up after the write timeout.
+        let debug = e.to_string();
+        let goaway = Frame::GoAway { last_stream_id: 0, code: e.code(), debug: debug.as_bytes() };
+        let _ = d.shared.writer().write(&[], &[goaway]);
+    }
     d.shared.fail(error);
 }
 

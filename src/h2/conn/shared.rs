@@ -188,15 +188,6 @@ impl Shared {
         }
         drop(st);
         self.changed.notify_all();
-        if let ConnectionError::Protocol(e) = &*error {
-            log::debug!("h2: peer broke the protocol, sending GOAWAY: {e}");
-            // Best effort: a writer blocked on a full socket keeps the lock; skip then.
-            if let Ok(mut w) = self.writer.try_lock() {
-                let debug = e.to_string();
-                let goaway = Frame::GoAway { last_stream_id: 0, code: e.code(), debug: debug.as_bytes() };
-                let _ = w.write(&[], &[goaway]);
-            }
-        }
         let _ = self.control.shutdown(Shutdown::Both);
         error
     }
