@@ -46,7 +46,11 @@ impl Drop for Server {
     }
 }
 
-fn call(ch: &std::sync::Arc<Channel>, path: &'static str, timeout: Option<Duration>) -> thread::JoinHandle<Result<Vec<u8>, Status>> {
+fn call(
+    ch: &std::sync::Arc<Channel>,
+    path: &'static str,
+    timeout: Option<Duration>,
+) -> thread::JoinHandle<Result<Vec<u8>, Status>> {
     let ch = ch.clone();
     thread::spawn(move || ch.unary(path, b"\x0a\x01x", timeout))
 }
@@ -58,7 +62,8 @@ fn request_carries_grpc_headers_and_a_prefixed_message() {
     let c = call(&ch, "/runtime.v1.RuntimeService/Version", Some(Duration::from_secs(120)));
     let mut peer = server.accept();
     let req = peer.recv_request();
-    let names: Vec<String> = req.headers.iter().map(|h| String::from_utf8_lossy(&h.name).into_owned()).collect();
+    let names: Vec<String> =
+        req.headers.iter().map(|h| String::from_utf8_lossy(&h.name).into_owned()).collect();
     assert_eq!(&names[..4], [":method", ":scheme", ":path", ":authority"]);
     assert_eq!(req.header(":method").as_deref(), Some("POST"));
     assert_eq!(req.header(":scheme").as_deref(), Some("http"));
@@ -184,7 +189,12 @@ fn oversized_response_is_resource_exhausted() {
     let c = call(&ch, "/x.Y/Big", None);
     let mut peer = server.accept();
     let req = peer.recv_request();
-    peer.send_headers(req.stream_id, &[(":status", "200"), ("content-type", "application/grpc")], false, None);
+    peer.send_headers(
+        req.stream_id,
+        &[(":status", "200"), ("content-type", "application/grpc")],
+        false,
+        None,
+    );
     peer.send_data(req.stream_id, &[0u8; 2000], false);
     assert_eq!(c.join().unwrap().unwrap_err().code, Code::ResourceExhausted);
 }

@@ -4,6 +4,8 @@
 //! Set `RK_CAPTURE_GOLDEN=<dir>` to also write the raw response messages of a few calls
 //! into `<dir>/*.bin` (how `tests/golden/cri/` was made).
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

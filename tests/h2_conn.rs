@@ -7,39 +7,10 @@ mod h2_support;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use h2_support::{Got, Peer, h};
-use rkubelet::h2::error::{ConnectionError, Malformed, ProtocolError, Refusal};
+use h2_support::{Got, Peer, connected, opts, req_headers, spawn_request};
+use rkubelet::h2::error::{ConnectionError, Refusal};
 use rkubelet::h2::frame::{Frame, Setting};
-use rkubelet::h2::{Config, Connection, Error, ErrorCode, Header, RequestOptions, Response};
-
-fn opts() -> RequestOptions {
-    RequestOptions { deadline: Some(Instant::now() + Duration::from_secs(10)), max_body: 64 << 20 }
-}
-
-fn req_headers(path: &str) -> Vec<Header> {
-    h(&[(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost")])
-}
-
-/// Runs one request on its own thread.
-fn spawn_request(conn: &Connection, path: &str, body: Vec<u8>) -> thread::JoinHandle<Result<Response, Error>> {
-    let conn = conn.clone();
-    let headers = req_headers(path);
-    thread::spawn(move || conn.request(&headers, &body, &opts()))
-}
-
-/// A handshaken connection whose client has applied (acked) the peer's SETTINGS.
-fn connected(settings: Vec<Setting>) -> (Connection, Peer) {
-    let (conn, mut peer) = Peer::pair(Config::default());
-    peer.handshake(settings);
-    loop {
-        match peer.recv() {
-            Got::Settings { ack: true, .. } => break,
-            Got::WindowUpdate { stream_id: 0, .. } => {}
-            other => panic!("unexpected {other:?} before the SETTINGS ack"),
-        }
-    }
-    (conn, peer)
-}
+use rkubelet::h2::{Config, Error, ErrorCode, RequestOptions};
 
 #[test]
 fn settings_are_exchanged_and_acknowledged() {
@@ -220,9 +191,13 @@ fn goaway_finishes_streams_up_to_last_id_and_refuses_the_rest() {
         let body = r.body.clone();
         peer.respond(r.stream_id, &body);
     }
-    let mut outcomes: Vec<Result<Vec<u8>, Error>> = calls.into_iter().map(|c| c.join().unwrap().map(|r| r.body)).collect();
+    let mut outcomes: Vec<Result<Vec<u8>, Error>> =
+        calls.into_iter().map(|c| c.join().unwrap().map(|r| r.body)).collect();
     outcomes.sort_by_key(|o| format!("{o:?}"));
-    let refused = outcomes.iter().filter(|o| matches!(o, Err(Error::Refused(Refusal::GoAway { stream_id: 5, last_stream_id: 3 })))).count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(Error::Refused(Refusal::GoAway { stream_id: 5, last_stream_id: 3 }))))
+        .count();
     assert_eq!(refused, 1, "{outcomes:?}");
     let ok: Vec<&Vec<u8>> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     assert_eq!(ok.len(), 2, "{outcomes:?}");
@@ -272,95 +247,6 @@ fn deadline_cancels_the_stream() {
     let req = peer.recv_request();
     peer.respond(req.stream_id, b"next");
     assert_eq!(call.join().unwrap().unwrap().body, b"next");
-}
-
-#[test]
-fn protocol_violations_end_the_connection_with_goaway() {
-    let cases: Vec<(Vec<u8>, ErrorCode)> = vec![
-        // PUSH_PROMISE although we disabled push.
-        ({
-            let mut v = Vec::new();
-            Frame::PushPromise { stream_id: 1, promised_id: 2, fragment: b"\x82", end_headers: true, padding: None }
-                .encode(&mut v)
-                .unwrap();
-            v
-        }, ErrorCode::Protocol),
-        // A DATA frame above our 16 KiB SETTINGS_MAX_FRAME_SIZE.
-        ({
-            let mut v = Vec::new();
-            Frame::Data { stream_id: 1, data: &[0; 20_000], end_stream: false, padding: None }.encode(&mut v).unwrap();
-            v
-        }, ErrorCode::FrameSize),
-        // A header block HPACK cannot decode (index 0).
-        ({
-            let mut v = Vec::new();
-            let f = Frame::Headers { stream_id: 1, fragment: b"\x80", end_stream: true, end_headers: true, priority: None, padding: None };
-            f.encode(&mut v).unwrap();
-            v
-        }, ErrorCode::Compression),
-    ];
-    for (bytes, code) in cases {
-        let (conn, mut peer) = connected(vec![]);
-        let call = spawn_request(&conn, "/x", vec![]);
-        let _ = peer.recv_request();
-        peer.send_raw(&bytes);
-        match call.join().unwrap() {
-            Err(Error::Connection(e)) => match &*e {
-                ConnectionError::Protocol(p) => assert_eq!(p.code(), code, "{p}"),
-                other => panic!("{other}"),
-            },
-            other => panic!("{other:?}"),
-        }
-        let goaway = loop {
-            match peer.recv() {
-                Got::GoAway { code, .. } => break code,
-                Got::Closed | Got::Quiet => panic!("no GOAWAY for {code:?}: {:?}", peer.skipped),
-                other => peer.skipped.push(other),
-            }
-        };
-        assert_eq!(goaway, code);
-    }
-}
-
-#[test]
-fn first_frame_must_be_settings() {
-    let (conn, mut peer) = Peer::pair(Config::default());
-    peer.read_preface();
-    peer.send(&Frame::Ping { ack: false, data: [0; 8] });
-    let goaway = loop {
-        match peer.recv() {
-            Got::GoAway { code, .. } => break code,
-            Got::Closed | Got::Quiet => panic!("no GOAWAY"),
-            _ => {}
-        }
-    };
-    assert_eq!(goaway, ErrorCode::Protocol);
-    // The socket is shut down only after the connection is marked closed.
-    while peer.recv() != Got::Closed {}
-    let closed = conn.closed().expect("connection ended");
-    assert!(matches!(&*closed, ConnectionError::Protocol(ProtocolError::MissingPreface)), "{closed}");
-}
-
-#[test]
-fn malformed_response_resets_the_stream() {
-    let (conn, mut peer) = connected(vec![]);
-    let call = spawn_request(&conn, "/m", vec![]);
-    let req = peer.recv_request();
-    peer.send_data(req.stream_id, b"no headers first", false);
-    match call.join().unwrap() {
-        Err(Error::Malformed { what: Malformed::DataBeforeHeaders, .. }) => {}
-        other => panic!("{other:?}"),
-    }
-    loop {
-        match peer.recv() {
-            Got::RstStream { code, .. } => {
-                assert_eq!(code, ErrorCode::Protocol);
-                break;
-            }
-            Got::Closed | Got::Quiet => panic!("no RST_STREAM"),
-            _ => {}
-        }
-    }
 }
 
 #[test]

@@ -172,7 +172,10 @@ mod tests {
     #[test]
     fn endpoints_parse() {
         let path = |e: &str| Channel::new(e).map(|c| c.path().to_path_buf());
-        assert_eq!(path("unix:///run/containerd/containerd.sock"), Ok("/run/containerd/containerd.sock".into()));
+        assert_eq!(
+            path("unix:///run/containerd/containerd.sock"),
+            Ok("/run/containerd/containerd.sock".into())
+        );
         assert_eq!(path("/tmp/x.sock"), Ok("/tmp/x.sock".into()));
         assert!(path("tcp://localhost:1234").is_err());
         assert!(path("unix://").is_err());

@@ -69,7 +69,8 @@ pub fn percent_decode(raw: &[u8]) -> String {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while let Some(&b) = raw.get(i) {
-        let escaped = match (b, raw.get(i + 1).copied().and_then(hex), raw.get(i + 2).copied().and_then(hex)) {
+        let escaped = match (b, raw.get(i + 1).copied().and_then(hex), raw.get(i + 2).copied().and_then(hex))
+        {
             (b'%', Some(hi), Some(lo)) => Some(hi * 16 + lo),
             _ => None,
         };
@@ -170,7 +171,8 @@ mod tests {
         assert_eq!(encode_timeout(Duration::from_secs(2)), "2000000u");
         assert_eq!(encode_timeout(Duration::from_millis(50)), "50000000n");
         assert_eq!(encode_timeout(Duration::from_nanos(1)), "1n");
-        assert_eq!(encode_timeout(Duration::from_secs(100_000)), "1666667M");
+        assert_eq!(encode_timeout(Duration::from_secs(100_000)), "100000S");
+        assert_eq!(encode_timeout(Duration::from_secs(200_000_000)), "3333334M");
         assert_eq!(encode_timeout(Duration::from_secs(u64::MAX)), "99999999H");
     }
 
@@ -203,9 +205,17 @@ mod tests {
 
     #[test]
     fn http_status_without_grpc_maps_per_the_spec() {
-        let cases = [(400, Code::Internal), (401, Code::Unauthenticated), (403, Code::PermissionDenied),
-            (404, Code::Unimplemented), (429, Code::Unavailable), (502, Code::Unavailable),
-            (503, Code::Unavailable), (504, Code::Unavailable), (500, Code::Unknown)];
+        let cases = [
+            (400, Code::Internal),
+            (401, Code::Unauthenticated),
+            (403, Code::PermissionDenied),
+            (404, Code::Unimplemented),
+            (429, Code::Unavailable),
+            (502, Code::Unavailable),
+            (503, Code::Unavailable),
+            (504, Code::Unavailable),
+            (500, Code::Unknown),
+        ];
         for (status, code) in cases {
             let r = response(status, &[("content-type", "text/plain")], b"oops", &[]);
             assert_eq!(finish(r).map_err(|s| s.code), Err(code), "{status}");
@@ -224,6 +234,9 @@ mod tests {
         assert_eq!(reset(ErrorCode::RefusedStream), Code::Unavailable);
         assert_eq!(reset(ErrorCode::EnhanceYourCalm), Code::ResourceExhausted);
         assert_eq!(reset(ErrorCode::Protocol), Code::Internal);
-        assert_eq!(status_for(&H2Error::BodyTooLarge { stream_id: 1, limit: 1 }).code, Code::ResourceExhausted);
+        assert_eq!(
+            status_for(&H2Error::BodyTooLarge { stream_id: 1, limit: 1 }).code,
+            Code::ResourceExhausted
+        );
     }
 }

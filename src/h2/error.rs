@@ -283,16 +283,13 @@ impl fmt::Display for Error {
         match self {
             Error::Connect { path, source } => write!(f, "connect {}: {source}", path.display()),
             Error::Connection(e) => e.fmt(f),
-            Error::Refused(Refusal::GoAway { stream_id, last_stream_id }) => write!(
-                f,
-                "stream {stream_id} not processed: GOAWAY with last stream {last_stream_id}"
-            ),
+            Error::Refused(Refusal::GoAway { stream_id, last_stream_id }) => {
+                write!(f, "stream {stream_id} not processed: GOAWAY with last stream {last_stream_id}")
+            }
             Error::Refused(Refusal::RefusedStream { stream_id }) => {
                 write!(f, "stream {stream_id} refused by the peer")
             }
-            Error::Refused(Refusal::NotAccepting) => {
-                f.write_str("connection no longer accepts new streams")
-            }
+            Error::Refused(Refusal::NotAccepting) => f.write_str("connection no longer accepts new streams"),
             Error::StreamReset { stream_id, code } => {
                 write!(f, "stream {stream_id} reset by the peer with {code}")
             }

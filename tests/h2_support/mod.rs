@@ -5,24 +5,48 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use rkubelet::h2::frame::{self, Frame, MAX_FRAME_SIZE_LIMIT, Setting};
 use rkubelet::h2::hpack::{Decoder, Encoder, Header};
-use rkubelet::h2::{Config, Connection, ErrorCode};
+use rkubelet::h2::{Config, Connection, Error, ErrorCode, RequestOptions, Response};
 
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// What the client sent, with header blocks reassembled and decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Got {
-    Headers { stream_id: u32, headers: Vec<Header>, end_stream: bool },
-    Data { stream_id: u32, data: Vec<u8>, end_stream: bool },
-    Settings { ack: bool, params: Vec<Setting> },
-    Ping { ack: bool, data: [u8; 8] },
-    WindowUpdate { stream_id: u32, increment: u32 },
-    RstStream { stream_id: u32, code: ErrorCode },
-    GoAway { last_stream_id: u32, code: ErrorCode },
+    Headers {
+        stream_id: u32,
+        headers: Vec<Header>,
+        end_stream: bool,
+    },
+    Data {
+        stream_id: u32,
+        data: Vec<u8>,
+        end_stream: bool,
+    },
+    Settings {
+        ack: bool,
+        params: Vec<Setting>,
+    },
+    Ping {
+        ack: bool,
+        data: [u8; 8],
+    },
+    WindowUpdate {
+        stream_id: u32,
+        increment: u32,
+    },
+    RstStream {
+        stream_id: u32,
+        code: ErrorCode,
+    },
+    GoAway {
+        last_stream_id: u32,
+        code: ErrorCode,
+    },
     /// The client closed the socket (or it broke).
     Closed,
     /// Nothing arrived within the read timeout.
@@ -74,7 +98,13 @@ impl Peer {
 
     pub fn new(sock: UnixStream) -> Peer {
         sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        Peer { sock, buf: Vec::new(), decoder: Decoder::new(4096, 1 << 20), skipped: Vec::new(), partial: Vec::new() }
+        Peer {
+            sock,
+            buf: Vec::new(),
+            decoder: Decoder::new(4096, 1 << 20),
+            skipped: Vec::new(),
+            partial: Vec::new(),
+        }
     }
 
     pub fn set_read_timeout(&self, t: Duration) {
@@ -108,7 +138,13 @@ impl Peer {
     }
 
     /// HEADERS, split into CONTINUATIONs of `fragment` bytes when given.
-    pub fn send_headers(&mut self, stream_id: u32, headers: &[(&str, &str)], end_stream: bool, fragment: Option<usize>) {
+    pub fn send_headers(
+        &mut self,
+        stream_id: u32,
+        headers: &[(&str, &str)],
+        end_stream: bool,
+        fragment: Option<usize>,
+    ) {
         let mut block = Vec::new();
         Encoder::new().encode(&h(headers), &mut block);
         let size = fragment.unwrap_or(block.len()).max(1);
@@ -117,7 +153,14 @@ impl Peer {
         for (i, chunk) in chunks.into_iter().enumerate() {
             let end_headers = i + 1 == n;
             let f = if i == 0 {
-                Frame::Headers { stream_id, fragment: chunk, end_stream, end_headers, priority: None, padding: None }
+                Frame::Headers {
+                    stream_id,
+                    fragment: chunk,
+                    end_stream,
+                    end_headers,
+                    priority: None,
+                    padding: None,
+                }
             } else {
                 Frame::Continuation { stream_id, fragment: chunk, end_headers }
             };
@@ -131,7 +174,12 @@ impl Peer {
 
     /// A complete gRPC-style response: headers, one DATA frame, trailers.
     pub fn respond(&mut self, stream_id: u32, body: &[u8]) {
-        self.send_headers(stream_id, &[(":status", "200"), ("content-type", "application/grpc")], false, None);
+        self.send_headers(
+            stream_id,
+            &[(":status", "200"), ("content-type", "application/grpc")],
+            false,
+            None,
+        );
         self.send_data(stream_id, body, false);
         self.send_headers(stream_id, &[("grpc-status", "0")], true, None);
     }
@@ -146,7 +194,9 @@ impl Peer {
                 match self.sock.read(&mut chunk) {
                     Ok(0) => return Got::Closed,
                     Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return Got::Quiet,
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                        return Got::Quiet;
+                    }
                     Err(_) => return Got::Closed,
                 }
                 continue;
@@ -165,7 +215,9 @@ impl Peer {
                 }
                 Frame::Settings { ack, params } => Some(Got::Settings { ack, params }),
                 Frame::Ping { ack, data } => Some(Got::Ping { ack, data }),
-                Frame::WindowUpdate { stream_id, increment } => Some(Got::WindowUpdate { stream_id, increment }),
+                Frame::WindowUpdate { stream_id, increment } => {
+                    Some(Got::WindowUpdate { stream_id, increment })
+                }
                 Frame::RstStream { stream_id, code } => Some(Got::RstStream { stream_id, code }),
                 Frame::GoAway { last_stream_id, code, .. } => Some(Got::GoAway { last_stream_id, code }),
                 other => panic!("client sent an unexpected frame: {other:?}"),
@@ -201,7 +253,11 @@ impl Peer {
                     self.partial.push(r);
                 }
                 Got::Data { stream_id, data, end_stream } => {
-                    let i = self.partial.iter().position(|r| r.stream_id == stream_id).expect("DATA before HEADERS");
+                    let i = self
+                        .partial
+                        .iter()
+                        .position(|r| r.stream_id == stream_id)
+                        .expect("DATA before HEADERS");
                     self.partial[i].body.extend_from_slice(&data);
                     if end_stream {
                         return Some(self.partial.remove(i));
@@ -222,4 +278,37 @@ impl Peer {
     pub fn recv_requests(&mut self, n: usize) -> Vec<Request> {
         (0..n).map(|_| self.recv_request()).collect()
     }
+}
+
+pub fn opts() -> RequestOptions {
+    RequestOptions { deadline: Some(Instant::now() + Duration::from_secs(10)), max_body: 64 << 20 }
+}
+
+pub fn req_headers(path: &str) -> Vec<Header> {
+    h(&[(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost")])
+}
+
+/// Runs one request on its own thread.
+pub fn spawn_request(
+    conn: &Connection,
+    path: &str,
+    body: Vec<u8>,
+) -> thread::JoinHandle<Result<Response, Error>> {
+    let conn = conn.clone();
+    let headers = req_headers(path);
+    thread::spawn(move || conn.request(&headers, &body, &opts()))
+}
+
+/// A handshaken connection whose client has applied (acked) the peer's SETTINGS.
+pub fn connected(settings: Vec<Setting>) -> (Connection, Peer) {
+    let (conn, mut peer) = Peer::pair(Config::default());
+    peer.handshake(settings);
+    loop {
+        match peer.recv() {
+            Got::Settings { ack: true, .. } => break,
+            Got::WindowUpdate { stream_id: 0, .. } => {}
+            other => panic!("unexpected {other:?} before the SETTINGS ack"),
+        }
+    }
+    (conn, peer)
 }

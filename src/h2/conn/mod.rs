@@ -11,18 +11,19 @@
 //! states since push is disabled):
 //!
 //! ```text
-//!                       send HEADERS
-//!              idle ──────────────────────► open
-//!                        (+END_STREAM: ─┐    │  │
-//!                         empty body)   │    │  │ recv END_STREAM
-//!                                       │    │  ▼
-//!                   send END_STREAM     │    │  half-closed (remote) ── send END_STREAM ─┐
-//!                   (last DATA frame)   ▼    ▼  │  (peer answered early: we stop       │
-//!                        half-closed (local)    │   sending and RST_STREAM(CANCEL))    │
-//!                               │               │                                       │
-//!                               │ recv END_STREAM, or RST_STREAM either way             │
-//!                               ▼               ▼                                       ▼
-//!                             closed ◄──────────┴───────────────────────────────────────┘
+//!             send HEADERS                    recv END_STREAM
+//!     idle ───────────────────────► open ─────────────────────► half-closed (remote)
+//!       │                             │                                │
+//!       │ send HEADERS + END_STREAM   │ send END_STREAM                │ send END_STREAM, or
+//!       │ (empty body)                │ (last DATA frame)              │ RST_STREAM(CANCEL) if
+//!       ▼                             ▼                                │ we stop sending early
+//!     half-closed (local) ◄───────────┘                                │
+//!       │                                                              │
+//!       │ recv END_STREAM                                              │
+//!       ▼                                                              │
+//!     closed ◄─────────────────────────────────────────────────────────┘
+//!
+//!     from any state: RST_STREAM sent or received ──► closed
 //! ```
 //!
 //! A stream's slot lives from "open" until its caller returns; a caller that returns before
@@ -144,7 +145,8 @@ impl Connection {
 
     /// Starts a connection over an already connected socket (the tests use a socket pair).
     pub fn start(sock: UnixStream, config: Config) -> Result<Connection, Error> {
-        let io = |op: &'static str| move |source| Error::Connection(Arc::new(ConnectionError::Io { op, source }));
+        let io =
+            |op: &'static str| move |source| Error::Connection(Arc::new(ConnectionError::Io { op, source }));
         sock.set_write_timeout(Some(config.write_timeout)).map_err(io("set write timeout"))?;
         let read_half = sock.try_clone().map_err(io("clone socket"))?;
         let control = sock.try_clone().map_err(io("clone socket"))?;

@@ -94,10 +94,10 @@ impl Dispatch {
             // The server preface is a SETTINGS frame (RFC 9113 section 3.4).
             return Err(protocol(ProtocolError::MissingPreface));
         }
-        if let Some(p) = &self.pending {
-            if !matches!(f, Frame::Continuation { stream_id, .. } if stream_id == p.stream_id) {
-                return Err(protocol(ProtocolError::ExpectedContinuation { stream_id: p.stream_id }));
-            }
+        if let Some(p) = &self.pending
+            && !matches!(f, Frame::Continuation { stream_id, .. } if stream_id == p.stream_id)
+        {
+            return Err(protocol(ProtocolError::ExpectedContinuation { stream_id: p.stream_id }));
         }
         match f {
             Frame::Data { stream_id, data, end_stream, padding } => {
@@ -126,7 +126,9 @@ impl Dispatch {
             Frame::WindowUpdate { stream_id, increment } => self.on_window_update(stream_id, increment),
             Frame::Priority { stream_id, .. } => self.check_not_idle(stream_id),
             // Acks of our SETTINGS and PINGs, and unknown frame types, need nothing.
-            Frame::Settings { ack: true, .. } | Frame::Ping { ack: true, .. } | Frame::Unknown { .. } => Ok(()),
+            Frame::Settings { ack: true, .. } | Frame::Ping { ack: true, .. } | Frame::Unknown { .. } => {
+                Ok(())
+            }
         }
     }
 
@@ -141,7 +143,13 @@ impl Dispatch {
         self.shared.writer().write(&[], frames)
     }
 
-    fn on_data(&mut self, stream_id: u32, data: &[u8], end_stream: bool, flow_len: usize) -> Result<(), ConnectionError> {
+    fn on_data(
+        &mut self,
+        stream_id: u32,
+        data: &[u8],
+        end_stream: bool,
+        flow_len: usize,
+    ) -> Result<(), ConnectionError> {
         let flow = u32::try_from(flow_len).unwrap_or(u32::MAX);
         self.recv_window -= i64::from(flow);
         if self.recv_window < 0 {
@@ -183,7 +191,12 @@ impl Dispatch {
         if updates.is_empty() { Ok(()) } else { self.write(&updates) }
     }
 
-    fn on_fragment(&mut self, stream_id: u32, fragment: &[u8], end_headers: bool) -> Result<(), ConnectionError> {
+    fn on_fragment(
+        &mut self,
+        stream_id: u32,
+        fragment: &[u8],
+        end_headers: bool,
+    ) -> Result<(), ConnectionError> {
         let limit = self.shared.config.max_header_block();
         let Some(p) = self.pending.as_mut() else {
             return Err(protocol(ProtocolError::UnexpectedContinuation { stream_id }));

@@ -91,7 +91,7 @@ impl State {
 
     /// A frame names a stream we never opened: even (server-initiated) or not yet allocated.
     pub fn is_idle(&self, stream_id: u32) -> bool {
-        stream_id % 2 == 0 || stream_id >= self.next_stream_id
+        stream_id.is_multiple_of(2) || stream_id >= self.next_stream_id
     }
 }
 
@@ -194,11 +194,10 @@ impl Shared {
 
     /// Closes politely: GOAWAY(NO_ERROR), then shut the socket down.
     pub fn shutdown(&self) {
-        if self.state().closed.is_none() {
-            if let Ok(mut w) = self.writer.try_lock() {
-                let goaway = Frame::GoAway { last_stream_id: 0, code: ErrorCode::NoError, debug: b"" };
-                let _ = w.write(&[], &[goaway]);
-            }
+        let open = self.state().closed.is_none();
+        if open && let Ok(mut w) = self.writer.try_lock() {
+            let goaway = Frame::GoAway { last_stream_id: 0, code: ErrorCode::NoError, debug: b"" };
+            let _ = w.write(&[], &[goaway]);
         }
         self.fail(ConnectionError::Shutdown);
     }

@@ -16,7 +16,12 @@ use crate::h2::hpack::{Encoder, Header};
 const MAX_WRITE: usize = 64 * 1024;
 
 /// Sends one request and waits for its complete response.
-pub fn request(shared: &Arc<Shared>, headers: &[Header], body: &[u8], opts: &RequestOptions) -> Result<Response, Error> {
+pub fn request(
+    shared: &Arc<Shared>,
+    headers: &[Header],
+    body: &[u8],
+    opts: &RequestOptions,
+) -> Result<Response, Error> {
     let mut block = Vec::new();
     Encoder::new().encode(headers, &mut block);
     reserve_concurrency(shared, opts.deadline)?;
@@ -80,7 +85,12 @@ fn open(shared: &Shared, block: &[u8], body: &[u8]) -> Result<(u32, Receiver<Eve
 
     let mut frames = header_frames(stream_id, block, body.is_empty(), max_frame);
     if !body.is_empty() {
-        frames.extend(data_frames(stream_id, body.get(..first).unwrap_or_default(), first == body.len(), max_frame));
+        frames.extend(data_frames(
+            stream_id,
+            body.get(..first).unwrap_or_default(),
+            first == body.len(),
+            max_frame,
+        ));
     }
     log::trace!("h2: open stream {stream_id}, {} frames", frames.len());
     writer.write(&[], &frames).map_err(|e| Error::Connection(shared.fail(e)))?;
@@ -123,13 +133,24 @@ fn data_frames(stream_id: u32, data: &[u8], end_stream: bool, max_frame: usize) 
     let n = data.len().div_ceil(max_frame.max(1));
     data.chunks(max_frame.max(1))
         .enumerate()
-        .map(|(i, chunk)| Frame::Data { stream_id, data: chunk, end_stream: end_stream && i + 1 == n, padding: None })
+        .map(|(i, chunk)| Frame::Data {
+            stream_id,
+            data: chunk,
+            end_stream: end_stream && i + 1 == n,
+            padding: None,
+        })
         .collect()
 }
 
 /// Sends `body[sent..]`, waiting for WINDOW_UPDATEs as needed. Stops early, without error,
 /// when the peer closed or reset the stream: the response tells the outcome.
-fn send_body(shared: &Shared, stream_id: u32, body: &[u8], mut sent: usize, deadline: Option<Instant>) -> Result<(), Error> {
+fn send_body(
+    shared: &Shared,
+    stream_id: u32,
+    body: &[u8],
+    mut sent: usize,
+    deadline: Option<Instant>,
+) -> Result<(), Error> {
     while sent < body.len() {
         let mut st = shared.state();
         let (n, end, max_frame) = loop {
@@ -250,11 +271,12 @@ impl Drop for StreamGuard<'_> {
         let open = st.closed.is_none();
         drop(st);
         self.shared.changed.notify_all();
-        if let Some(slot) = slot {
-            if open && !(slot.local_closed && slot.remote_closed) {
-                let rst = Frame::RstStream { stream_id: self.stream_id, code: self.reset_code };
-                let _ = self.shared.write(&[rst]);
-            }
+        if let Some(slot) = slot
+            && open
+            && !(slot.local_closed && slot.remote_closed)
+        {
+            let rst = Frame::RstStream { stream_id: self.stream_id, code: self.reset_code };
+            let _ = self.shared.write(&[rst]);
         }
     }
 }

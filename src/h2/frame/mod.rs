@@ -9,12 +9,13 @@
 
 #![forbid(unsafe_code)]
 
-use std::fmt;
-
 use super::error::ErrorCode;
 use super::reader::Reader;
 
+pub use error::FrameError;
+
 mod encode;
+mod error;
 #[cfg(test)]
 mod tests;
 
@@ -67,13 +68,21 @@ pub enum Setting {
     MaxFrameSize(u32),
     MaxHeaderListSize(u32),
     /// Unknown identifiers must be ignored (RFC 9113 section 6.5.2).
-    Unknown { id: u16, value: u32 },
+    Unknown {
+        id: u16,
+        value: u32,
+    },
 }
 
 /// A decoded frame; byte payloads borrow from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame<'a> {
-    Data { stream_id: u32, data: &'a [u8], end_stream: bool, padding: Option<u8> },
+    Data {
+        stream_id: u32,
+        data: &'a [u8],
+        end_stream: bool,
+        padding: Option<u8>,
+    },
     Headers {
         stream_id: u32,
         fragment: &'a [u8],
@@ -82,9 +91,18 @@ pub enum Frame<'a> {
         priority: Option<Priority>,
         padding: Option<u8>,
     },
-    Priority { stream_id: u32, priority: Priority },
-    RstStream { stream_id: u32, code: ErrorCode },
-    Settings { ack: bool, params: Vec<Setting> },
+    Priority {
+        stream_id: u32,
+        priority: Priority,
+    },
+    RstStream {
+        stream_id: u32,
+        code: ErrorCode,
+    },
+    Settings {
+        ack: bool,
+        params: Vec<Setting>,
+    },
     PushPromise {
         stream_id: u32,
         promised_id: u32,
@@ -92,12 +110,31 @@ pub enum Frame<'a> {
         end_headers: bool,
         padding: Option<u8>,
     },
-    Ping { ack: bool, data: [u8; 8] },
-    GoAway { last_stream_id: u32, code: ErrorCode, debug: &'a [u8] },
-    WindowUpdate { stream_id: u32, increment: u32 },
-    Continuation { stream_id: u32, fragment: &'a [u8], end_headers: bool },
+    Ping {
+        ack: bool,
+        data: [u8; 8],
+    },
+    GoAway {
+        last_stream_id: u32,
+        code: ErrorCode,
+        debug: &'a [u8],
+    },
+    WindowUpdate {
+        stream_id: u32,
+        increment: u32,
+    },
+    Continuation {
+        stream_id: u32,
+        fragment: &'a [u8],
+        end_headers: bool,
+    },
     /// Frames of unknown type are ignored by the connection.
-    Unknown { kind: u8, flags: u8, stream_id: u32, payload: &'a [u8] },
+    Unknown {
+        kind: u8,
+        flags: u8,
+        stream_id: u32,
+        payload: &'a [u8],
+    },
 }
 
 impl Frame<'_> {
@@ -117,83 +154,13 @@ impl Frame<'_> {
     }
 }
 
-/// A frame the peer encoded wrongly; each maps to the code RFC 9113 prescribes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FrameError {
-    /// Length above our SETTINGS_MAX_FRAME_SIZE.
-    TooLarge { kind: u8, len: u32, max: u32 },
-    /// A fixed-size frame (PING, RST_STREAM, ...) with the wrong length.
-    BadLength { kind: u8, len: usize },
-    /// Pad length not smaller than what remains of the payload.
-    BadPadding { kind: u8, stream_id: u32 },
-    /// A stream frame on stream 0.
-    StreamIdRequired { kind: u8 },
-    /// A connection frame on a stream.
-    StreamIdForbidden { kind: u8, stream_id: u32 },
-    /// A stream that depends on itself.
-    SelfDependency { stream_id: u32 },
-    /// WINDOW_UPDATE with increment 0.
-    ZeroWindowIncrement { stream_id: u32 },
-    /// SETTINGS_ENABLE_PUSH other than 0/1, SETTINGS_MAX_FRAME_SIZE out of range.
-    BadSetting { id: u16, value: u32 },
-    /// SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1.
-    WindowTooLarge { value: u32 },
-}
-
-impl FrameError {
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            FrameError::TooLarge { .. } | FrameError::BadLength { .. } => ErrorCode::FrameSize,
-            FrameError::WindowTooLarge { .. } => ErrorCode::FlowControl,
-            _ => ErrorCode::Protocol,
-        }
-    }
-}
-
-impl fmt::Display for FrameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FrameError::TooLarge { kind, len, max } => {
-                write!(f, "frame type {kind:#x} of {len} bytes exceeds the maximum {max}")
-            }
-            FrameError::BadLength { kind, len } => {
-                write!(f, "frame type {kind:#x} has invalid length {len}")
-            }
-            FrameError::BadPadding { kind, stream_id } => {
-                write!(f, "frame type {kind:#x} on stream {stream_id}: padding exceeds payload")
-            }
-            FrameError::StreamIdRequired { kind } => {
-                write!(f, "frame type {kind:#x} on stream 0")
-            }
-            FrameError::StreamIdForbidden { kind, stream_id } => {
-                write!(f, "connection frame type {kind:#x} on stream {stream_id}")
-            }
-            FrameError::SelfDependency { stream_id } => {
-                write!(f, "stream {stream_id} depends on itself")
-            }
-            FrameError::ZeroWindowIncrement { stream_id } => {
-                write!(f, "WINDOW_UPDATE with increment 0 on stream {stream_id}")
-            }
-            FrameError::BadSetting { id, value } => {
-                write!(f, "setting {id:#x} has invalid value {value}")
-            }
-            FrameError::WindowTooLarge { value } => {
-                write!(f, "SETTINGS_INITIAL_WINDOW_SIZE {value} exceeds 2^31-1")
-            }
-        }
-    }
-}
-
-impl std::error::Error for FrameError {}
-
 /// Decodes one frame from the front of `buf`.
 ///
 /// Returns the frame and the number of bytes it took, `Ok(None)` when `buf` holds only part of
 /// a frame, or the error; a length above `max_frame_size` fails as soon as the header is in.
 pub fn decode(buf: &[u8], max_frame_size: u32) -> Result<Option<(Frame<'_>, usize)>, FrameError> {
     let mut r = Reader::new(buf);
-    let (Some(len), Some(kind), Some(flags), Some(raw_id)) = (r.u24(), r.u8(), r.u8(), r.u32())
-    else {
+    let (Some(len), Some(kind), Some(flags), Some(raw_id)) = (r.u24(), r.u8(), r.u8(), r.u32()) else {
         return Ok(None);
     };
     if len > max_frame_size {
@@ -263,7 +230,7 @@ fn decode_payload(kind: u8, flags: u8, stream_id: u32, payload: &[u8]) -> Result
         kind::SETTINGS => {
             on_conn()?;
             let ack = has(flags::ACK);
-            if (ack && !payload.is_empty()) || payload.len() % 6 != 0 {
+            if (ack && !payload.is_empty()) || !payload.len().is_multiple_of(6) {
                 return Err(FrameError::BadLength { kind, len: payload.len() });
             }
             let mut params = Vec::with_capacity(payload.len() / 6);

@@ -46,12 +46,7 @@ impl Header {
 
 impl fmt::Debug for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {}",
-            String::from_utf8_lossy(&self.name),
-            String::from_utf8_lossy(&self.value)
-        )
+        write!(f, "{}: {}", String::from_utf8_lossy(&self.name), String::from_utf8_lossy(&self.value))
     }
 }
 
@@ -69,12 +64,17 @@ pub enum DecodeError {
     /// A dynamic table size update after a field representation.
     SizeUpdateNotAtStart,
     /// A dynamic table size update above our SETTINGS_HEADER_TABLE_SIZE.
-    SizeUpdateTooLarge { size: usize, max: usize },
+    SizeUpdateTooLarge {
+        size: usize,
+        max: usize,
+    },
     /// We lowered SETTINGS_HEADER_TABLE_SIZE and the block did not start with an update.
     SizeUpdateMissing,
     /// The decoded list exceeded the limit. The whole block was still decoded, so the
     /// dynamic table stays in sync and only the stream fails.
-    HeaderListTooLarge { limit: usize },
+    HeaderListTooLarge {
+        limit: usize,
+    },
 }
 
 impl fmt::Display for DecodeError {

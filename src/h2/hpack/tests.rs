@@ -83,13 +83,7 @@ const REQ3: &[(&str, &str)] = &[
 fn requests(blocks: [&str; 3]) {
     let mut d = Decoder::new(4096, BIG);
     step(&mut d, blocks[0], REQ1, &[(":authority", "www.example.com")], 57);
-    step(
-        &mut d,
-        blocks[1],
-        REQ2,
-        &[("cache-control", "no-cache"), (":authority", "www.example.com")],
-        110,
-    );
+    step(&mut d, blocks[1], REQ2, &[("cache-control", "no-cache"), (":authority", "www.example.com")], 110);
     step(
         &mut d,
         blocks[2],
@@ -189,10 +183,7 @@ fn size_updates_follow_the_rules() {
     assert_eq!((d.table().len(), d.table().max_size()), (0, 4096));
     // After a field it is an error; above our setting too.
     assert_eq!(d.decode(&hex("82 20")), Err(DecodeError::SizeUpdateNotAtStart));
-    assert_eq!(
-        d.decode(&hex("3f e2 1f")),
-        Err(DecodeError::SizeUpdateTooLarge { size: 4097, max: 4096 })
-    );
+    assert_eq!(d.decode(&hex("3f e2 1f")), Err(DecodeError::SizeUpdateTooLarge { size: 4097, max: 4096 }));
     // Once we lower SETTINGS_HEADER_TABLE_SIZE, the next block must begin with an update.
     d.set_max_allowed_table_size(100);
     assert_eq!(d.decode(&hex("82")), Err(DecodeError::SizeUpdateMissing));
