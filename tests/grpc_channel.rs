@@ -6,10 +6,11 @@ mod h2_support;
 
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use h2_support::{Got, Peer};
+use h2_support::{Got, Peer, Request};
 use rkubelet::grpc::{Channel, Code, Status, Unary};
 use rkubelet::h2::ErrorCode;
 use rkubelet::h2::frame::Frame;
@@ -47,7 +48,7 @@ impl Drop for Server {
 }
 
 fn call(
-    ch: &std::sync::Arc<Channel>,
+    ch: &Arc<Channel>,
     path: &'static str,
     timeout: Option<Duration>,
 ) -> thread::JoinHandle<Result<Vec<u8>, Status>> {
@@ -55,13 +56,33 @@ fn call(
     thread::spawn(move || ch.unary(path, b"\x0a\x01x", timeout))
 }
 
-#[test]
-fn request_carries_grpc_headers_and_a_prefixed_message() {
-    let server = Server::new("headers");
-    let ch = std::sync::Arc::new(Channel::new(&server.endpoint()).unwrap());
-    let c = call(&ch, "/runtime.v1.RuntimeService/Version", Some(Duration::from_secs(120)));
+/// A call in flight: its server, channel, the peer that accepted it and the request it got.
+struct InFlight {
+    server: Server,
+    ch: Arc<Channel>,
+    call: thread::JoinHandle<Result<Vec<u8>, Status>>,
+    peer: Peer,
+    req: Request,
+}
+
+/// Starts `path` on a fresh channel and server and waits for the request to arrive.
+fn begin(name: &str, path: &'static str, timeout: Option<Duration>) -> InFlight {
+    begin_with(name, path, timeout, rkubelet::grpc::MAX_MESSAGE_SIZE)
+}
+
+fn begin_with(name: &str, path: &'static str, timeout: Option<Duration>, max_message: usize) -> InFlight {
+    let server = Server::new(name);
+    let ch = Arc::new(Channel::new(&server.endpoint()).unwrap().with_max_message_size(max_message));
+    let call = call(&ch, path, timeout);
     let mut peer = server.accept();
     let req = peer.recv_request();
+    InFlight { server, ch, call, peer, req }
+}
+
+#[test]
+fn request_carries_grpc_headers_and_a_prefixed_message() {
+    let InFlight { server: _server, ch: _ch, call: c, mut peer, req } =
+        begin("headers", "/runtime.v1.RuntimeService/Version", Some(Duration::from_secs(120)));
     let names: Vec<String> =
         req.headers.iter().map(|h| String::from_utf8_lossy(&h.name).into_owned()).collect();
     assert_eq!(&names[..4], [":method", ":scheme", ":path", ":authority"]);
@@ -81,11 +102,8 @@ fn request_carries_grpc_headers_and_a_prefixed_message() {
 
 #[test]
 fn trailers_only_error_is_decoded() {
-    let server = Server::new("trailers-only");
-    let ch = std::sync::Arc::new(Channel::new(&server.endpoint()).unwrap());
-    let c = call(&ch, "/runtime.v1.RuntimeService/Nope", None);
-    let mut peer = server.accept();
-    let req = peer.recv_request();
+    let InFlight { server: _server, ch: _ch, call: c, mut peer, req } =
+        begin("trailers-only", "/runtime.v1.RuntimeService/Nope", None);
     assert_eq!(req.header("grpc-timeout"), None);
     let headers = [
         (":status", "200"),
@@ -101,11 +119,7 @@ fn trailers_only_error_is_decoded() {
 
 #[test]
 fn compressed_response_is_rejected_clearly() {
-    let server = Server::new("compressed");
-    let ch = std::sync::Arc::new(Channel::new(&server.endpoint()).unwrap());
-    let c = call(&ch, "/x.Y/Z", None);
-    let mut peer = server.accept();
-    let req = peer.recv_request();
+    let InFlight { server: _server, ch: _ch, call: c, mut peer, req } = begin("compressed", "/x.Y/Z", None);
     peer.respond(req.stream_id, &[1, 0, 0, 0, 1, 0xff]);
     let e = c.join().unwrap().unwrap_err();
     assert_eq!(e.code, Code::Internal);
@@ -114,12 +128,9 @@ fn compressed_response_is_rejected_clearly() {
 
 #[test]
 fn deadline_exceeded_locally_cancels_the_stream() {
-    let server = Server::new("deadline");
-    let ch = std::sync::Arc::new(Channel::new(&server.endpoint()).unwrap());
     let started = Instant::now();
-    let c = call(&ch, "/x.Y/Slow", Some(Duration::from_millis(300)));
-    let mut peer = server.accept();
-    let req = peer.recv_request();
+    let InFlight { server: _server, ch: _ch, call: c, mut peer, req } =
+        begin("deadline", "/x.Y/Slow", Some(Duration::from_millis(300)));
     let e = c.join().unwrap().unwrap_err();
     assert_eq!(e.code, Code::DeadlineExceeded, "{e}");
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -137,11 +148,8 @@ fn deadline_exceeded_locally_cancels_the_stream() {
 
 #[test]
 fn broken_connection_fails_in_flight_calls_and_the_next_call_reconnects() {
-    let server = Server::new("restart");
-    let ch = std::sync::Arc::new(Channel::new(&server.endpoint()).unwrap());
-    let c = call(&ch, "/x.Y/A", Some(Duration::from_secs(10)));
-    let mut peer = server.accept();
-    let _ = peer.recv_request();
+    let InFlight { server, ch, call: c, peer, req: _ } =
+        begin("restart", "/x.Y/A", Some(Duration::from_secs(10)));
     drop(peer); // the runtime "restarts"
     let e = c.join().unwrap().unwrap_err();
     assert_eq!(e.code, Code::Unavailable, "{e}");
@@ -156,11 +164,8 @@ fn broken_connection_fails_in_flight_calls_and_the_next_call_reconnects() {
 
 #[test]
 fn goaway_refused_call_is_retried_on_a_new_connection() {
-    let server = Server::new("goaway");
-    let ch = std::sync::Arc::new(Channel::new(&server.endpoint()).unwrap());
-    let c = call(&ch, "/x.Y/Retry", Some(Duration::from_secs(10)));
-    let mut first = server.accept();
-    let req = first.recv_request();
+    let InFlight { server, ch: _ch, call: c, peer: mut first, req } =
+        begin("goaway", "/x.Y/Retry", Some(Duration::from_secs(10)));
     first.send(&Frame::GoAway { last_stream_id: 0, code: ErrorCode::NoError, debug: b"shutting down" });
     let mut second = server.accept();
     let retried = second.recv_request();
@@ -172,11 +177,7 @@ fn goaway_refused_call_is_retried_on_a_new_connection() {
 
 #[test]
 fn http_error_without_grpc_status_maps_to_a_code() {
-    let server = Server::new("http-status");
-    let ch = std::sync::Arc::new(Channel::new(&server.endpoint()).unwrap());
-    let c = call(&ch, "/x.Y/Z", None);
-    let mut peer = server.accept();
-    let req = peer.recv_request();
+    let InFlight { server: _server, ch: _ch, call: c, mut peer, req } = begin("http-status", "/x.Y/Z", None);
     peer.send_headers(req.stream_id, &[(":status", "503"), ("content-type", "text/plain")], false, None);
     peer.send_data(req.stream_id, b"busy", true);
     assert_eq!(c.join().unwrap().unwrap_err().code, Code::Unavailable);
@@ -184,11 +185,8 @@ fn http_error_without_grpc_status_maps_to_a_code() {
 
 #[test]
 fn oversized_response_is_resource_exhausted() {
-    let server = Server::new("big");
-    let ch = std::sync::Arc::new(Channel::new(&server.endpoint()).unwrap().with_max_message_size(1000));
-    let c = call(&ch, "/x.Y/Big", None);
-    let mut peer = server.accept();
-    let req = peer.recv_request();
+    let InFlight { server: _server, ch: _ch, call: c, mut peer, req } =
+        begin_with("big", "/x.Y/Big", None, 1000);
     peer.send_headers(
         req.stream_id,
         &[(":status", "200"), ("content-type", "application/grpc")],

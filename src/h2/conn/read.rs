@@ -124,7 +124,8 @@ impl Dispatch {
                 Ok(())
             }
             Frame::WindowUpdate { stream_id, increment } => self.on_window_update(stream_id, increment),
-            Frame::Priority { stream_id, .. } => self.check_not_idle(stream_id),
+            // Allowed in any stream state, even idle; RFC 9113 deprecates priorities.
+            Frame::Priority { .. } => Ok(()),
             // Acks of our SETTINGS and PINGs, and unknown frame types, need nothing.
             Frame::Settings { ack: true, .. } | Frame::Ping { ack: true, .. } | Frame::Unknown { .. } => {
                 Ok(())
