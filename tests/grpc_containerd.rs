@@ -133,3 +133,23 @@ fn capture_golden_responses() {
         println!("captured {path} ({} bytes)", resp.len());
     }
 }
+
+/// A response larger than our 4 MiB stream window, so it arrives only if we send
+/// WINDOW_UPDATEs as we consume it: `ImageStatus(verbose)` of an image whose config is
+/// ~9 MiB (the verbose info holds the config JSON). `RK_BIG_IMAGE` names such an image,
+/// already imported in `k8s.io`; one was made as an OCI layout whose config has 9,000
+/// environment entries of 1 KB each, imported with `ctr -n k8s.io images import`.
+#[test]
+fn large_response_streams_through_window_updates() {
+    let Some(ch) = channel() else { return };
+    let Ok(image) = std::env::var("RK_BIG_IMAGE") else {
+        println!("SKIPPED: RK_BIG_IMAGE not set (an image with a multi-MiB config)");
+        return;
+    };
+    let spec = [&[0x0a, len_byte(image.len())][..], image.as_bytes()].concat();
+    let req = [&[0x0a, len_byte(spec.len())][..], &spec, &[0x10, 0x01]].concat();
+    let t = Instant::now();
+    let resp = ch.unary("/runtime.v1.ImageService/ImageStatus", &req, TIMEOUT).unwrap();
+    println!("ImageStatus of {} bytes took {:?}", resp.len(), t.elapsed());
+    assert!(resp.len() > 4 << 20, "{image} has no large config: {} bytes", resp.len());
+}
