@@ -53,20 +53,28 @@ fn sender_waits_for_window_updates() {
     let call = spawn_request(&conn, "/flow", body.clone());
     let mut got = Vec::new();
     let mut expect_quiet_at = vec![100, 550];
+    let mut quiet_rounds = 0;
+    let mut granted = 100;
     peer.set_read_timeout(Duration::from_millis(300));
     loop {
         match peer.recv() {
             Got::Data { data, end_stream, .. } => {
                 got.extend(data);
+                assert!(got.len() <= granted, "sent {} bytes with a window of {granted}", got.len());
                 if end_stream {
                     break;
                 }
             }
             Got::Quiet => {
-                // Blocked exactly at the window edge; open it a bit more.
-                assert_eq!(Some(got.len()), expect_quiet_at.first().copied(), "stalled early");
-                expect_quiet_at.remove(0);
-                peer.send(&Frame::WindowUpdate { stream_id: 1, increment: 450 });
+                // Blocked exactly at the window edge; open it a bit more. (Quiet before the
+                // edge is a slow machine; it fails only if it persists.)
+                quiet_rounds += 1;
+                assert!(quiet_rounds < 30, "stalled at {} bytes", got.len());
+                if Some(got.len()) == expect_quiet_at.first().copied() {
+                    expect_quiet_at.remove(0);
+                    peer.send(&Frame::WindowUpdate { stream_id: 1, increment: 450 });
+                    granted += 450;
+                }
             }
             Got::Closed => panic!("closed"),
             _ => {}
@@ -85,18 +93,25 @@ fn connection_window_limits_all_streams() {
     let call = spawn_request(&conn, "/big", vec![7u8; 100_000]);
     peer.set_read_timeout(Duration::from_millis(300));
     let mut received = 0;
+    let mut quiet_rounds = 0;
+    let mut conn_window = 65_535;
     loop {
         match peer.recv() {
             Got::Data { data, end_stream, .. } => {
                 assert!(data.len() <= 16_384, "frame larger than the peer's max frame size");
                 received += data.len();
+                assert!(received <= conn_window, "sent {received} bytes with a window of {conn_window}");
                 if end_stream {
                     break;
                 }
             }
             Got::Quiet => {
-                assert_eq!(received, 65_535);
-                peer.send(&Frame::WindowUpdate { stream_id: 0, increment: 100_000 });
+                quiet_rounds += 1;
+                assert!(quiet_rounds < 30, "stalled at {received} bytes");
+                if received == 65_535 {
+                    peer.send(&Frame::WindowUpdate { stream_id: 0, increment: 100_000 });
+                    conn_window += 100_000;
+                }
             }
             Got::Closed => panic!("closed"),
             _ => {}
