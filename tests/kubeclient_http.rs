@@ -3,6 +3,8 @@
 //! (errors, streams cut or held open, 410 Gone, cancellation). The real API server is in
 //! `kubeclient_apiserver.rs`.
 
+mod kubeclient_support;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -11,12 +13,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use rkubelet::kubeclient::reflector::{self, KubeObject};
+use rkubelet::kubeclient::reflector;
 use rkubelet::kubeclient::{
     Client, ClientOptions, DeleteOptions, ListOptions, PatchKind, PatchParams, Preconditions, ReflectorConfig,
     ReflectorEvent, ResourcePath, RestConfig, WatchEvent, WatchOptions,
 };
-use serde::{Deserialize, Serialize};
+
+use kubeclient_support::ConfigMap;
 
 #[derive(Debug, Clone)]
 struct Request {
@@ -103,40 +106,6 @@ fn client(addr: SocketAddr) -> Client {
     rest.token = Some("secret-token".into());
     let options = ClientOptions { timeout: Duration::from_secs(5), ..ClientOptions::default() };
     Client::new(&rest, options).expect("client")
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct ConfigMap {
-    metadata: Meta,
-    #[serde(default)]
-    data: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Meta {
-    name: String,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    uid: Option<String>,
-    #[serde(default)]
-    resource_version: Option<String>,
-}
-
-impl KubeObject for ConfigMap {
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn name(&self) -> Option<&str> {
-        Some(&self.metadata.name)
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
 }
 
 fn cm_json(name: &str, rv: &str) -> String {

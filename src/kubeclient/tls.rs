@@ -11,7 +11,8 @@
 //!   certificate (handshake signatures are still checked).
 //! - Client identity: `client-certificate`/`client-key` (PKCS#8, PKCS#1 RSA or SEC1 EC keys).
 //!   From files, the pair is read again when either file's modification time changes, so a
-//!   certificate renewed by rotation is used on the next connection.
+//!   certificate renewed by rotation is used on the next connection (session resumption is
+//!   off, or a resumed session would carry the old identity on).
 //! - Server name: `tls-server-name`, else the host of `server`; an IP host is checked against
 //!   the certificate's IP SANs.
 
@@ -65,6 +66,9 @@ pub fn client_config(rest: &RestConfig) -> Result<Arc<ClientConfig>, ConfigError
     };
     // HTTP/1.1 only: ureq speaks nothing else, and the server must not pick h2.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // No session resumption (Go's client has none by default either): a resumed session
+    // would keep presenting the client certificate it began with, after a rotation too.
+    config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
 }
 
