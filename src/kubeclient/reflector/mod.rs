@@ -34,6 +34,9 @@ use super::error::Error;
 use super::path::{ListOptions, ResourcePath, WatchOptions};
 use super::watch::WatchEvent;
 
+mod retry;
+use retry::{Backoff, FailureLog};
+
 /// What the reflector needs to know about an object.
 pub trait KubeObject {
     fn namespace(&self) -> Option<&str>;
@@ -359,80 +362,5 @@ impl<T: KubeObject + DeserializeOwned + Send + 'static> Reflector<T> {
         let delay = self.backoff.next_delay();
         self.failures.failed(&self.config.name, e, delay);
         matches!(self.wake.recv_timeout(delay), Err(RecvTimeoutError::Timeout))
-    }
-}
-
-/// 800 ms doubling to 30 s, plus up to half again of jitter.
-struct Backoff {
-    next: Duration,
-}
-
-const BACKOFF_INITIAL: Duration = Duration::from_millis(800);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
-
-impl Backoff {
-    fn new() -> Self {
-        Backoff { next: BACKOFF_INITIAL }
-    }
-
-    fn reset(&mut self) {
-        self.next = BACKOFF_INITIAL;
-    }
-
-    fn next_delay(&mut self) -> Duration {
-        let base = self.next;
-        self.next = (base * 2).min(BACKOFF_MAX);
-        let half_millis = u64::try_from(base.as_millis() / 2).unwrap_or(0).max(1);
-        (base + Duration::from_millis(super::random_u64() % half_millis)).min(BACKOFF_MAX)
-    }
-}
-
-/// Keeps an API server outage from filling the log.
-#[derive(Default)]
-struct FailureLog {
-    count: u64,
-    last_warning: Option<Instant>,
-}
-
-const REPEAT_WARNING: Duration = Duration::from_secs(300);
-
-impl FailureLog {
-    fn failed(&mut self, name: &str, e: &Error, delay: Duration) {
-        self.count += 1;
-        let due = self.last_warning.is_none_or(|t| t.elapsed() >= REPEAT_WARNING);
-        if due {
-            let again = if self.count > 1 { format!(" (failing for {} attempts)", self.count) } else { String::new() };
-            log::warn!("reflector {name}: {e}{again}; retrying in {delay:.1?}");
-            self.last_warning = Some(Instant::now());
-        } else {
-            log::debug!("reflector {name}: {e}; retrying in {delay:.1?}");
-        }
-    }
-
-    fn recovered(&mut self, name: &str) {
-        if self.count > 0 {
-            log::info!("reflector {name}: recovered after {} failed attempts", self.count);
-        }
-        *self = FailureLog::default();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_to_the_cap_with_bounded_jitter() {
-        let mut b = Backoff::new();
-        let mut bases = Vec::new();
-        for _ in 0..10 {
-            let base = b.next;
-            let d = b.next_delay();
-            assert!(d >= base.min(BACKOFF_MAX) && d <= (base + base / 2).min(BACKOFF_MAX), "{d:?} for {base:?}");
-            bases.push(base.as_millis());
-        }
-        assert_eq!(&bases[..7], &[800, 1600, 3200, 6400, 12800, 25600, 30000]);
-        b.reset();
-        assert_eq!(b.next, BACKOFF_INITIAL);
     }
 }
