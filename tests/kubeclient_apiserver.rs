@@ -1,5 +1,6 @@
-//! The client against the real test control plane (`scripts/test-cluster.sh up` prints the
-//! `KUBECONFIG=` line this test reads). Without `KUBECONFIG` it prints SKIPPED and passes.
+//! The client against the real test control plane. `scripts/test-cluster.sh up` prints the
+//! `KUBECONFIG=` line this test needs (without it: SKIPPED), and the optional
+//! `KUBELET_KUBECONFIG=` (403 for a node) and `BOOTSTRAP_KUBECONFIG=` (bootstrap token) ones.
 //!
 //! One test, in steps, so that the steps share one namespace and one reflector.
 
@@ -14,7 +15,7 @@ use rkubelet::kubeclient::kubeconfig::Kubeconfig;
 use rkubelet::kubeclient::reflector;
 use rkubelet::kubeclient::{
     Client, ClientOptions, DeleteOptions, ListOptions, ObjectList, PatchKind, PatchParams, Preconditions,
-    ReflectorConfig, ReflectorEvent, ResourcePath,
+    ReflectorConfig, ReflectorEvent, ResourcePath, WatchOptions,
 };
 use serde_json::json;
 
@@ -178,6 +179,41 @@ fn steps(client: &Client, ns: &str) {
     let anonymous = Client::new(&rest, ClientOptions::default()).expect("client");
     let e = anonymous.get::<ConfigMap>(&one).expect_err("bad token");
     assert!(e.is_unauthorized(), "{e}");
+
+    // A host name instead of the IP: found through our resolver (/etc/hosts), checked
+    // against the certificate's DNS SANs; and tls-server-name with the IP.
+    let mut by_name = Kubeconfig::load(&path).expect("load").rest_config(None).expect("rest");
+    if let Some(port) = by_name.server.strip_prefix("https://127.0.0.1:").map(str::to_string) {
+        by_name.server = format!("https://localhost:{port}");
+        let c = Client::new(&by_name, ClientOptions::default()).expect("client");
+        c.raw("/version").expect("https://localhost");
+        by_name.server = format!("https://127.0.0.1:{port}");
+        by_name.tls_server_name = Some("kubernetes.default.svc".into());
+        let c = Client::new(&by_name, ClientOptions::default()).expect("client");
+        c.raw("/version").expect("tls-server-name");
+    } else {
+        println!("SKIPPED (host name step): the server is not https://127.0.0.1:<port>");
+    }
+
+    // A short watch that the server ends: the iterator ends cleanly.
+    let opts = WatchOptions { timeout_seconds: Some(1), allow_watch_bookmarks: true, ..Default::default() };
+    let started = Instant::now();
+    for event in client.watch::<ConfigMap>(&cms, &opts).expect("watch") {
+        event.expect("event");
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(5), "watch took {took:?}");
+
+    // A bootstrap token (the `token` of the bootstrap kubeconfig) is accepted: CSRs may be
+    // listed with it (system:node-bootstrapper), which anonymous requests may not.
+    if let Some(bootstrap) = std::env::var_os("BOOTSTRAP_KUBECONFIG").filter(|p| !p.is_empty()) {
+        let c = Client::from_kubeconfig(std::path::Path::new(&bootstrap), None, ClientOptions::default())
+            .expect("bootstrap client");
+        let csrs = ResourcePath::new("certificates.k8s.io/v1", "certificatesigningrequests");
+        c.list::<serde_json::Value>(&csrs, &ListOptions::default()).expect("list CSRs with the bootstrap token");
+    } else {
+        println!("SKIPPED (bootstrap token step): BOOTSTRAP_KUBECONFIG not set");
+    }
 
     // A node's identity may not list every secret: 403 (only with the kubelet kubeconfig).
     if let Some(kubelet) = std::env::var_os("KUBELET_KUBECONFIG").filter(|p| !p.is_empty()) {
