@@ -13,6 +13,7 @@
 //! | [`config`] | flags and KubeletConfiguration |
 //! | [`kubeclient`] | the API server client (list/watch, patch) |
 //! | [`logging`] | klog-style log lines |
+//! | [`status`] | the API pod status from the runtime's view, and the status manager |
 
 pub mod api;
 pub mod cli;
@@ -24,4 +25,5 @@ pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
 pub mod proto;
+pub mod status;
 pub mod version;
