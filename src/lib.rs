@@ -18,6 +18,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod cri;
 pub mod grpc;
 pub mod h2;
