@@ -13,10 +13,12 @@
 //! | [`config`] | flags and KubeletConfiguration |
 //! | [`kubeclient`] | the API server client (list/watch, patch) |
 //! | [`logging`] | klog-style log lines |
+//! | [`status`] | the API pod status from the runtime's view, and the status manager |
 
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod cri;
 pub mod grpc;
 pub mod h2;
@@ -26,4 +28,5 @@ pub mod logging;
 pub mod pleg;
 pub mod podworker;
 pub mod proto;
+pub mod status;
 pub mod version;

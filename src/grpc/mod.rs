@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
+mod channel;
 mod status;
+pub mod wire;
+pub use channel::{Channel, EndpointError, MAX_MESSAGE_SIZE};
 pub use status::{Code, Status};
 
 /// One unary gRPC call: send one message, receive one message or a status.
