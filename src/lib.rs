@@ -28,5 +28,6 @@ pub mod logging;
 pub mod pleg;
 pub mod podworker;
 pub mod proto;
+pub mod server;
 pub mod status;
 pub mod version;
