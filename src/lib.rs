@@ -13,6 +13,7 @@
 //! | [`config`] | flags and KubeletConfiguration |
 //! | [`kubeclient`] | the API server client (list/watch, patch) |
 //! | [`logging`] | klog-style log lines |
+//! | [`source`] | pod sources (file, HTTP) and the config mux |
 
 pub mod api;
 pub mod cli;
@@ -24,4 +25,5 @@ pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
 pub mod proto;
+pub mod source;
 pub mod version;
