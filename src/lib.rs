@@ -14,6 +14,7 @@
 //! | [`kubeclient`] | the API server client (list/watch, patch) |
 //! | [`logging`] | klog-style log lines |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
+//! | [`source`] | pod sources (file, HTTP) and the config mux |
 
 pub mod api;
 pub mod cli;
@@ -30,4 +31,5 @@ pub mod podworker;
 pub mod proto;
 pub mod server;
 pub mod status;
+pub mod source;
 pub mod version;
