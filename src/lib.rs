@@ -30,6 +30,7 @@ pub mod pleg;
 pub mod podworker;
 pub mod proto;
 pub mod server;
+pub mod syncloop;
 pub mod status;
 pub mod source;
 pub mod version;
