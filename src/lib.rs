@@ -16,6 +16,7 @@
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
 //! | [`source`] | pod sources (file, HTTP) and the config mux |
 
+pub mod agent;
 pub mod api;
 pub mod cli;
 pub mod config;
@@ -26,7 +27,9 @@ pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod node;
 pub mod pleg;
+pub mod podsync;
 pub mod podworker;
 pub mod proto;
 pub mod server;
