@@ -79,7 +79,7 @@ pub enum BuildErrorKind {
     },
     /// An API pod's environment needs the Service list, which has not been read yet.
     ServicesNotSynced,
-    /// `fieldRef.fileKeyRef` needs a volume the volume manager has not set up.
+    /// `valueFrom.fileKeyRef` needs a volume the volume manager has not set up.
     FileKeyRefVolume {
         volume: String,
     },

@@ -14,16 +14,13 @@
 //! order is Go map order). Values are bytes: Secret data need not be UTF-8.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 
-use crate::api::core::{
-    ConfigMap, Container, EnvFromSource, EnvVar, ObjectFieldSelector, Pod, Secret, Service,
-};
+use crate::api::core::{ConfigMap, Container, EnvFromSource, EnvVar, Pod, Secret, Service};
 
 use super::build_error::BuildErrorKind;
+use super::downward::{field_ref_value, resource_field_value};
 use super::expand::expand;
 use super::node::NodeContext;
-use super::resources::resource_field_value;
 use super::service_env::service_env;
 
 /// The API objects a container's environment may refer to.
@@ -95,51 +92,87 @@ impl OrderedEnv {
     }
 }
 
+/// The two kinds of object an environment can draw keys from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Source {
+    ConfigMap,
+    Secret,
+}
+
+impl Source {
+    fn not_found(self, name: &str) -> BuildErrorKind {
+        let name = name.to_string();
+        match self {
+            Source::ConfigMap => BuildErrorKind::ConfigMapNotFound { name },
+            Source::Secret => BuildErrorKind::SecretNotFound { name },
+        }
+    }
+
+    fn key_not_found(self, key: &str, namespace: &str, name: &str) -> BuildErrorKind {
+        let (key, namespace, name) = (key.to_string(), namespace.to_string(), name.to_string());
+        match self {
+            Source::ConfigMap => BuildErrorKind::ConfigMapKeyNotFound { key, namespace, name },
+            Source::Secret => BuildErrorKind::SecretKeyNotFound { key, namespace, name },
+        }
+    }
+}
+
+/// The data of a ConfigMap (`data`) or Secret (`data`, decoded) by key.
+type Data = BTreeMap<String, Vec<u8>>;
+
 /// Fetched ConfigMaps and Secrets, so each is read once per container.
 struct Lookups<'a> {
     sources: &'a dyn EnvSources,
     namespace: &'a str,
-    config_maps: HashMap<String, Option<ConfigMap>>,
-    secrets: HashMap<String, Option<Secret>>,
+    cache: HashMap<(Source, String), Option<Data>>,
 }
 
 impl Lookups<'_> {
-    fn config_map(&mut self, name: &str) -> Result<Option<&ConfigMap>, BuildErrorKind> {
-        if !self.config_maps.contains_key(name) {
+    /// The object's data; `None` when it does not exist.
+    fn data(&mut self, source: Source, name: &str) -> Result<Option<&Data>, BuildErrorKind> {
+        let key = (source, name.to_string());
+        if !self.cache.contains_key(&key) {
             if !self.sources.has_api_client() {
-                let namespace = self.namespace.to_string();
-                return Err(BuildErrorKind::NoApiClient {
-                    kind: "configMap",
-                    namespace,
-                    name: name.to_string(),
-                });
+                let kind = if source == Source::ConfigMap { "configMap" } else { "secret" };
+                let (namespace, name) = (self.namespace.to_string(), name.to_string());
+                return Err(BuildErrorKind::NoApiClient { kind, namespace, name });
             }
-            let found = self
-                .sources
-                .config_map(self.namespace, name)
-                .map_err(|message| BuildErrorKind::Lookup { message })?;
-            self.config_maps.insert(name.to_string(), found);
+            let lookup_error = |message| BuildErrorKind::Lookup { message };
+            let data = match source {
+                Source::ConfigMap => self
+                    .sources
+                    .config_map(self.namespace, name)
+                    .map_err(lookup_error)?
+                    .map(|cm| cm.data.into_iter().map(|(k, v)| (k, v.into_bytes())).collect()),
+                Source::Secret => self
+                    .sources
+                    .secret(self.namespace, name)
+                    .map_err(lookup_error)?
+                    .map(|s| s.data.into_iter().map(|(k, v)| (k, v.0)).collect()),
+            };
+            self.cache.insert(key.clone(), data);
         }
-        Ok(self.config_maps.get(name).and_then(Option::as_ref))
+        Ok(self.cache.get(&key).and_then(Option::as_ref))
     }
 
-    fn secret(&mut self, name: &str) -> Result<Option<&Secret>, BuildErrorKind> {
-        if !self.secrets.contains_key(name) {
-            if !self.sources.has_api_client() {
-                let namespace = self.namespace.to_string();
-                return Err(BuildErrorKind::NoApiClient {
-                    kind: "secret",
-                    namespace,
-                    name: name.to_string(),
-                });
-            }
-            let found = self
-                .sources
-                .secret(self.namespace, name)
-                .map_err(|message| BuildErrorKind::Lookup { message })?;
-            self.secrets.insert(name.to_string(), found);
+    /// One key of an object; `None` to skip it (optional and missing).
+    fn key(
+        &mut self,
+        source: Source,
+        name: &str,
+        key: &str,
+        optional: bool,
+    ) -> Result<Option<Vec<u8>>, BuildErrorKind> {
+        let namespace = self.namespace;
+        match self.data(source, name)? {
+            None if optional => Ok(None),
+            None => Err(source.not_found(name)),
+            Some(data) => match data.get(key) {
+                Some(value) => Ok(Some(value.clone())),
+                None if optional => Ok(None),
+                None => Err(source.key_not_found(key, namespace, name)),
+            },
         }
-        Ok(self.secrets.get(name).and_then(Option::as_ref))
     }
 }
 
@@ -172,7 +205,7 @@ pub fn container_env(
         pod_ips,
         node,
         services,
-        lookups: Lookups { sources, namespace, config_maps: HashMap::new(), secrets: HashMap::new() },
+        lookups: Lookups { sources, namespace, cache: HashMap::new() },
         env: OrderedEnv::default(),
     };
     for from in &c.env_from {
@@ -203,31 +236,23 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn add_env_from(&mut self, from: &EnvFromSource) -> Result<(), BuildErrorKind> {
+        let (source, name, optional) = match (&from.config_map_ref, &from.secret_ref) {
+            (Some(r), _) => (Source::ConfigMap, &r.name, r.optional),
+            (None, Some(r)) => (Source::Secret, &r.name, r.optional),
+            (None, None) => return Ok(()),
+        };
+        let name = name.as_deref().unwrap_or_default();
         let prefix = from.prefix.as_deref().unwrap_or_default();
-        if let Some(r) = &from.config_map_ref {
-            let name = r.name.as_deref().unwrap_or_default();
-            match self.lookups.config_map(name)? {
-                Some(cm) => {
-                    for (k, v) in &cm.data {
-                        self.env.set(format!("{prefix}{k}"), v.clone().into_bytes());
-                    }
+        match self.lookups.data(source, name)? {
+            Some(data) => {
+                for (k, v) in data {
+                    self.env.set(format!("{prefix}{k}"), v.clone());
                 }
-                None if r.optional == Some(true) => {}
-                None => return Err(BuildErrorKind::ConfigMapNotFound { name: name.to_string() }),
+                Ok(())
             }
-        } else if let Some(r) = &from.secret_ref {
-            let name = r.name.as_deref().unwrap_or_default();
-            match self.lookups.secret(name)? {
-                Some(s) => {
-                    for (k, v) in &s.data {
-                        self.env.set(format!("{prefix}{k}"), v.0.clone());
-                    }
-                }
-                None if r.optional == Some(true) => {}
-                None => return Err(BuildErrorKind::SecretNotFound { name: name.to_string() }),
-            }
+            None if optional == Some(true) => Ok(()),
+            None => Err(source.not_found(name)),
         }
-        Ok(())
     }
 
     /// The value of one `env` entry; `None` to skip it (an optional reference that is missing).
@@ -244,46 +269,13 @@ impl Builder<'_> {
         if let Some(resource) = &from.resource_field_ref {
             return resource_field_value(resource, self.pod, self.c, self.node).map(|v| Some(v.into_bytes()));
         }
-        let namespace = self.lookups.namespace.to_string();
         if let Some(r) = &from.config_map_key_ref {
-            let optional = r.optional == Some(true);
             let name = r.name.as_deref().unwrap_or_default();
-            let Some(cm) = self.lookups.config_map(name)? else {
-                return if optional {
-                    Ok(None)
-                } else {
-                    Err(BuildErrorKind::ConfigMapNotFound { name: name.to_string() })
-                };
-            };
-            return match cm.data.get(&r.key) {
-                Some(v) => Ok(Some(v.clone().into_bytes())),
-                None if optional => Ok(None),
-                None => Err(BuildErrorKind::ConfigMapKeyNotFound {
-                    key: r.key.clone(),
-                    namespace,
-                    name: name.to_string(),
-                }),
-            };
+            return self.lookups.key(Source::ConfigMap, name, &r.key, r.optional == Some(true));
         }
         if let Some(r) = &from.secret_key_ref {
-            let optional = r.optional == Some(true);
             let name = r.name.as_deref().unwrap_or_default();
-            let Some(secret) = self.lookups.secret(name)? else {
-                return if optional {
-                    Ok(None)
-                } else {
-                    Err(BuildErrorKind::SecretNotFound { name: name.to_string() })
-                };
-            };
-            return match secret.data.get(&r.key) {
-                Some(v) => Ok(Some(v.0.clone())),
-                None if optional => Ok(None),
-                None => Err(BuildErrorKind::SecretKeyNotFound {
-                    key: r.key.clone(),
-                    namespace,
-                    name: name.to_string(),
-                }),
-            };
+            return self.lookups.key(Source::Secret, name, &r.key, r.optional == Some(true));
         }
         if let Some(r) = &from.file_key_ref {
             // Needs the volume manager's mounted volumes.
@@ -296,117 +288,6 @@ impl Builder<'_> {
 /// A pod from a file or URL (not the API server).
 fn is_static(pod: &Pod) -> bool {
     pod.metadata.annotation("kubernetes.io/config.source").is_some_and(|s| s != "api")
-}
-
-/// The downward API value of a `fieldRef` (env vars, downwardAPI volumes).
-pub fn field_ref_value(
-    sel: &ObjectFieldSelector,
-    pod: &Pod,
-    pod_ips: &[String],
-    node: &NodeContext,
-) -> Result<String, BuildErrorKind> {
-    let version = sel.api_version.as_deref().filter(|v| !v.is_empty()).unwrap_or("v1");
-    if version != "v1" {
-        return Err(BuildErrorKind::UnsupportedPodVersion { version: version.to_string() });
-    }
-    let path = sel.field_path.as_str();
-    let meta = &pod.metadata;
-    if let Some((base, key)) = split_subscript(path) {
-        let (map, key_ok) = match base {
-            "metadata.annotations" => (&meta.annotations, is_qualified_name(&key.to_lowercase())),
-            "metadata.labels" => (&meta.labels, is_qualified_name(key)),
-            _ => return Err(BuildErrorKind::FieldLabelNoSubscript { label: path.to_string() }),
-        };
-        if !key_ok {
-            let reason = "a qualified name must be an optional DNS subdomain prefix and '/', then 1-63 \
-                          alphanumeric characters, '-', '_' or '.', starting and ending alphanumeric"
-                .to_string();
-            return Err(BuildErrorKind::InvalidKeySubscript { path: path.to_string(), reason });
-        }
-        return Ok(map.get(key).cloned().unwrap_or_default());
-    }
-    let ips = sort_pod_ips(pod_ips, node);
-    let host_ip = || node.host_ips.first().cloned().ok_or(BuildErrorKind::NoHostIp);
-    Ok(match path {
-        "metadata.name" => meta.name().to_string(),
-        "metadata.namespace" => meta.namespace().to_string(),
-        "metadata.uid" => meta.uid().to_string(),
-        "metadata.labels" => format_map(&meta.labels),
-        "metadata.annotations" => format_map(&meta.annotations),
-        "spec.nodeName" | "spec.host" => pod.spec.node_name.clone().unwrap_or_default(),
-        "spec.serviceAccountName" => pod.spec.service_account_name.clone().unwrap_or_default(),
-        "status.hostIP" => host_ip()?,
-        "status.hostIPs" => {
-            host_ip()?;
-            node.host_ips.join(",")
-        }
-        "status.podIP" => ips.first().cloned().unwrap_or_default(),
-        "status.podIPs" => ips.join(","),
-        "spec.restartPolicy" | "spec.schedulerName" | "status.phase" => {
-            return Err(BuildErrorKind::UnsupportedFieldPath { path: path.to_string() });
-        }
-        _ => return Err(BuildErrorKind::FieldLabelNotSupported { label: path.to_string() }),
-    })
-}
-
-/// `metadata.labels['key']` → `("metadata.labels", "key")`.
-fn split_subscript(path: &str) -> Option<(&str, &str)> {
-    let inner = path.strip_suffix("']")?;
-    let (base, key) = inner.split_once("['")?;
-    (!base.is_empty()).then_some((base, key))
-}
-
-/// A label or annotation key: `[prefix/]name`.
-fn is_qualified_name(key: &str) -> bool {
-    let (prefix, name) = match key.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    let name_ok = !name.is_empty()
-        && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && name.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)
-        && name.as_bytes().last().is_some_and(u8::is_ascii_alphanumeric);
-    let prefix_ok = prefix.is_none_or(|p| super::hosts::dns1123_subdomain_errors(p).is_empty());
-    name_ok && prefix_ok && !name.contains('/')
-}
-
-/// `key="value"` lines sorted by key, values quoted as Go's `strconv.Quote`.
-fn format_map(map: &BTreeMap<String, String>) -> String {
-    map.iter().map(|(k, v)| format!("{k}={}", go_quote(v))).collect::<Vec<_>>().join("\n")
-}
-
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The pod IPs in the node's family order: one of the node's primary family first, then one
-/// of the other family (upstream's `sortPodIPs`).
-fn sort_pod_ips(pod_ips: &[String], node: &NodeContext) -> Vec<String> {
-    let parsed: Vec<IpAddr> = pod_ips.iter().filter_map(|ip| ip.trim().parse().ok()).collect();
-    let v6_first = matches!(node.host_ips.first().and_then(|ip| ip.parse().ok()), Some(IpAddr::V6(_)));
-    let first = parsed.iter().find(|ip| ip.is_ipv6() == v6_first);
-    let second = parsed.iter().find(|ip| ip.is_ipv6() != v6_first);
-    first.into_iter().chain(second).map(IpAddr::to_string).collect()
 }
 
 #[cfg(test)]

@@ -243,10 +243,3 @@ fn downward_api_errors() {
         container_env(&no_host, &no_host.spec.containers[0], &[], &NodeContext::default(), &NoEnvSources);
     assert_eq!(err.expect_err("no host ip"), BuildErrorKind::NoHostIp);
 }
-
-#[test]
-fn go_quoting() {
-    assert_eq!(go_quote("plain"), "\"plain\"");
-    assert_eq!(go_quote("tab\there\\ \"q\" \u{1}"), "\"tab\\there\\\\ \\\"q\\\" \\x01\"");
-    assert_eq!(go_quote("caf\u{e9} \u{2603}"), "\"caf\u{e9} \u{2603}\"");
-}

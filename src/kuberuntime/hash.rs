@@ -7,11 +7,12 @@
 //! any other change to the container's spec does. Stable across restarts of rkubelet as long
 //! as the API types serialize the same way.
 //!
-//! Upstream (v1.37) hashes only `name` and `image` (FNV-1a 32 of their JSON): the container
-//! fields an API server lets change on a running pod besides resources. The two agree on
-//! every change an API pod can go through; ours also restarts a container when a static
-//! pod's container changes in place. A container created by another kubelet has a hash we
-//! do not reproduce (nor could we reproduce upstream's Go JSON byte for byte).
+//! Upstream (v1.37) hashes only `name` and `image` (FNV-1a 32). Besides resources, the image
+//! is the only container field an API server lets change on a running pod, so the two agree
+//! for API pods. Ours also reacts to every other field, which is the point (a changed spec
+//! is never silently ignored) and the cost (an rkubelet upgrade that changes how a field
+//! serializes restarts the containers once). Containers created by another kubelet carry a
+//! hash we do not reproduce.
 
 use crate::api::core::Container;
 

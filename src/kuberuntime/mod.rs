@@ -10,7 +10,7 @@
 //! | [`node`] | [`NodeContext`]: the node facts the builders need |
 //! | [`sandbox`] | [`sandbox_config`]: a pod's `PodSandboxConfig` |
 //! | [`container`] | [`container_config`]: a container's `ContainerConfig` |
-//! | [`env`], [`expand`], [`service_env`] | environment variables, `$(VAR)`, service links |
+//! | [`env`], [`expand`], [`service_env`], [`downward`] | environment variables, `$(VAR)`, service links, downward API values |
 //! | [`dns`], [`hosts`] | DNS config, hostname, the managed `/etc/hosts` |
 //! | [`resources`], [`security`], [`cgroup`] | cgroup resources, security context, cgroup names |
 //! | [`labels`], [`hash`] | identity labels/annotations and the spec hash |
@@ -21,6 +21,7 @@ pub mod build_error;
 pub mod cgroup;
 pub mod container;
 pub mod dns;
+pub mod downward;
 pub mod env;
 pub mod expand;
 pub mod hash;

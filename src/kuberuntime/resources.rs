@@ -1,5 +1,5 @@
-//! cgroup resources from requests and limits: containers, the sandbox, the pod cgroup, the
-//! OOM score, and the downward API's view of a container's resources.
+//! cgroup resources from requests and limits: containers, the sandbox, the pod cgroup, and
+//! the OOM score.
 //!
 //! - cpu shares from the cpu request (the limit when there is no request): `milli × 1024 /
 //!   1000`, at least 2, at most 262144;
@@ -18,12 +18,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::core::{Container, Pod, ResourceFieldSelector, ResourceRequirements};
-use crate::api::helpers::{self, CPU, EPHEMERAL_STORAGE, HUGEPAGES_PREFIX, MEMORY, QosClass};
+use crate::api::core::{Container, Pod, ResourceRequirements};
+use crate::api::helpers::{self, CPU, HUGEPAGES_PREFIX, MEMORY, QosClass};
 use crate::api::quantity::Quantity;
 use crate::cri::LinuxContainerResources;
 
-use super::build_error::BuildErrorKind;
 use super::node::NodeContext;
 
 pub const MIN_SHARES: i64 = 2;
@@ -82,11 +81,11 @@ fn pod_level(pod: &Pod) -> Option<&ResourceRequirements> {
     pod.spec.resources.as_ref().filter(|r| r.requests.keys().chain(r.limits.keys()).any(supported))
 }
 
-fn milli(q: Option<&Quantity>) -> i64 {
+pub(super) fn milli(q: Option<&Quantity>) -> i64 {
     q.and_then(Quantity::milli_value).unwrap_or(0)
 }
 
-fn value(q: Option<&Quantity>) -> i64 {
+pub(super) fn value(q: Option<&Quantity>) -> i64 {
     q.and_then(Quantity::value).unwrap_or(0)
 }
 
@@ -300,70 +299,6 @@ pub fn oom_score_adj(pod: &Pod, c: &Container, memory_capacity: i64) -> i64 {
         BESTEFFORT_OOM_SCORE_ADJ - 1
     } else {
         adj
-    }
-}
-
-/// The downward API value of a `resourceFieldRef` (env vars, downwardAPI volumes): the
-/// container's request or limit divided by the divisor, rounded up; a missing limit is the
-/// node's allocatable (or the pod-level limit).
-pub fn resource_field_value(
-    sel: &ResourceFieldSelector,
-    pod: &Pod,
-    c: &Container,
-    node: &NodeContext,
-) -> Result<String, BuildErrorKind> {
-    // Upstream defaults missing limits on the requesting container and the app containers,
-    // not on other init containers.
-    let (target, defaulted) = match sel.container_name.as_deref().filter(|n| !n.is_empty()) {
-        None => (c, true),
-        Some(name) => match pod.spec.containers.iter().find(|x| x.name == name) {
-            Some(app) => (app, true),
-            None => match pod.spec.init_containers.iter().find(|x| x.name == name) {
-                Some(init) => (init, false),
-                None => return Err(BuildErrorKind::ContainerNotFound { name: name.to_string() }),
-            },
-        },
-    };
-    let divisor = sel.divisor.as_ref().filter(|d| !d.is_zero());
-    let (field, name) = sel.resource.split_once('.').unwrap_or((sel.resource.as_str(), ""));
-    let own = target.resource_requirements();
-    let quantity = match field {
-        "requests" => own.request(name).cloned(),
-        "limits" => own
-            .limit(name)
-            .filter(|q| !q.is_zero())
-            .cloned()
-            .or_else(|| if defaulted { default_limit(pod, name, node) } else { None }),
-        _ => None,
-    };
-    let supported = matches!(name, CPU | MEMORY | EPHEMERAL_STORAGE) || name.starts_with(HUGEPAGES_PREFIX);
-    if !supported || !matches!(field, "requests" | "limits") {
-        return Err(BuildErrorKind::UnsupportedContainerResource { resource: sel.resource.clone() });
-    }
-    let quantity = quantity.unwrap_or_default();
-    let (amount, per) = if name == CPU {
-        (milli(Some(&quantity)), divisor.map_or(1000, |d| milli(Some(d))))
-    } else {
-        (value(Some(&quantity)), divisor.map_or(1, |d| value(Some(d))))
-    };
-    let per = i128::from(per.max(1));
-    let amount = i128::from(amount);
-    Ok((amount / per + i128::from(amount % per > 0)).to_string())
-}
-
-/// The limit a container without one is reported to have: the pod-level limit, else the
-/// node's allocatable.
-fn default_limit(pod: &Pod, name: &str, node: &NodeContext) -> Option<Quantity> {
-    let allocatable = match name {
-        CPU => node.allocatable_cpu_milli.map(Quantity::from_milli),
-        MEMORY => node.allocatable_memory.map(Quantity::from_bytes),
-        EPHEMERAL_STORAGE => node.allocatable_ephemeral_storage.map(Quantity::from_bytes),
-        _ => None,
-    }?;
-    let pod_limit = pod.spec.resources.as_ref().and_then(|r| r.limit(name)).filter(|q| !q.is_zero());
-    match pod_limit {
-        Some(q) if name != EPHEMERAL_STORAGE => Some(q.clone()),
-        _ => Some(allocatable),
     }
 }
 
