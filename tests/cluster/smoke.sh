@@ -75,7 +75,10 @@ check "static e2e token is cluster-admin" curl -sfk -H "Authorization: Bearer $E
 # Kill the control plane outright and start it again: nothing is lost.
 marker=smoke-$RANDOM
 kubectl create configmap "$marker" --from-literal=k=v >/dev/null
-kill -KILL "$(cat "${KUBECONFIG%/*}/rk-cluster.pid")"
+pid=$(cat "${KUBECONFIG%/*}/rk-cluster.pid")
+kill -KILL "$pid"
+gone() { ! grep -qs '^State:.*[RSD]' "/proc/$pid/status"; }
+eventually 30 gone || fail "killed rk-cluster still alive"
 start=$SECONDS
 "$cluster" up >/dev/null
 echo "restart to ready: $((SECONDS - start)) s"

@@ -93,16 +93,31 @@ func redirectStderr(path string) error {
 	return syscall.Dup3(int(f.Fd()), 2, 0)
 }
 
-// lockDir fails if another `up` already owns dir.
+// dirLock stays referenced for the process's life: a collected *os.File
+// would be closed by its finalizer, dropping the lock.
+var dirLock *os.File
+
+// lockDir fails if another `up` owns dir.
 func lockDir(dir string) error {
 	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return fmt.Errorf("%s is in use by another rk-cluster: %w", dir, err)
+	// A predecessor just killed may still be tearing down (its lock goes
+	// with its last descriptor), so wait a little before giving up.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is in use by another rk-cluster: %w", dir, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return nil // the descriptor stays open (and locked) for the process's life
+	dirLock = f
+	return nil
 }
 
 func cmdUp(args []string) error {
