@@ -15,6 +15,7 @@
 //! | [`logging`] | klog-style log lines |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
 //! | [`source`] | pod sources (file, HTTP) and the config mux |
+//! | [`nodestatus`] | API mode: Node registration, status, Lease, node events |
 
 pub mod api;
 pub mod cli;
@@ -26,6 +27,7 @@ pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod nodestatus;
 pub mod proto;
 pub mod status;
 pub mod source;
