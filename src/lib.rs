@@ -16,6 +16,8 @@
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
 //! | [`source`] | pod sources (file, HTTP, API server) and the config mux |
 //! | [`mirror`] | mirror pods of static pods on the API server |
+//! | [`source`] | pod sources (file, HTTP) and the config mux |
+//! | [`nodestatus`] | API mode: Node registration, status, Lease, node events |
 
 pub mod api;
 pub mod cli;
@@ -28,6 +30,7 @@ pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
 pub mod mirror;
+pub mod nodestatus;
 pub mod proto;
 pub mod status;
 pub mod source;
