@@ -15,6 +15,8 @@
 //! | [`logging`] | klog-style log lines |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
 //! | [`source`] | pod sources (file, HTTP) and the config mux |
+//! | [`objects`] | Secret and ConfigMap managers, the Service cache (API-server mode) |
+//! | [`events`] | event recorders: log-only, and posting to the API server |
 
 pub mod api;
 pub mod cli;
@@ -26,6 +28,7 @@ pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod objects;
 pub mod proto;
 pub mod status;
 pub mod source;
