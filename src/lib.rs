@@ -18,6 +18,8 @@
 //! | [`mirror`] | mirror pods of static pods on the API server |
 //! | [`source`] | pod sources (file, HTTP) and the config mux |
 //! | [`nodestatus`] | API mode: Node registration, status, Lease, node events |
+//! | [`objects`] | Secret and ConfigMap managers, the Service cache (API-server mode) |
+//! | [`events`] | event recorders: log-only, and posting to the API server |
 
 pub mod api;
 pub mod cli;
@@ -31,6 +33,7 @@ pub mod kuberuntime;
 pub mod logging;
 pub mod mirror;
 pub mod nodestatus;
+pub mod objects;
 pub mod proto;
 pub mod status;
 pub mod source;
