@@ -133,7 +133,10 @@ fn find_active<'a>(status: &'a PodStatus, active: Option<&str>, name: &str) -> O
 fn any_app_container_created(pod: &Pod, status: &PodStatus) -> bool {
     pod.spec.containers.iter().any(|c| {
         status.container(&c.name).is_some_and(|s| {
-            matches!(s.state, Some(ContainerState::Created | ContainerState::Running | ContainerState::Exited))
+            matches!(
+                s.state,
+                Some(ContainerState::Created | ContainerState::Running | ContainerState::Exited)
+            )
         })
     })
 }
@@ -165,7 +168,9 @@ pub fn compute_pod_actions(
     // A new network mode means a fresh pod, not a changed sandbox (no SandboxChanged event).
     let ready = status.sandboxes.iter().filter(|s| s.state == SandboxState::Ready).count();
     let netns_changed = newest.is_some_and(|s| {
-        ready <= 1 && s.state == SandboxState::Ready && s.host_network != pod.spec.host_network.unwrap_or(false)
+        ready <= 1
+            && s.state == SandboxState::Ready
+            && s.host_network != pod.spec.host_network.unwrap_or(false)
     });
     a.sandbox_id = match newest {
         Some(s) if !netns_changed => s.id.clone(),
@@ -197,7 +202,8 @@ pub fn compute_pod_actions(
                 a.containers_to_start.push(idx);
                 if let Some(s) = s.filter(|s| matches!(s.state, Some(ContainerState::Unknown) | None)) {
                     // It may still run: stop it so two instances never run at once.
-                    let message = "Container is in \"unknown\" state, try killing it before restart".to_string();
+                    let message =
+                        "Container is in \"unknown\" state, try killing it before restart".to_string();
                     a.containers_to_kill.insert(s.id.clone(), kill(c, message, KillReason::Unknown));
                 }
             }
@@ -325,7 +331,11 @@ fn init_container_actions(
                         start.push(i + 1);
                     }
                     if hash_changed(c, s) {
-                        message_kill(a, format!("Init container {} definition changed", c.name), KillReason::Unknown);
+                        message_kill(
+                            a,
+                            format!("Init container {} definition changed", c.name),
+                            KillReason::Unknown,
+                        );
                         start.push(i);
                         break 'sidecar;
                     }

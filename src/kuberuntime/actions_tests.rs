@@ -104,11 +104,19 @@ fn check(name: &str, pod: &Pod, status: &PodStatus, verdicts: &dyn Fn(&str) -> C
 }
 
 fn live_failed(id: &str) -> ContainerVerdict {
-    if id == "c1" { ContainerVerdict { liveness: ProbeResult::Failure, ..ContainerVerdict::HEALTHY } } else { ContainerVerdict::HEALTHY }
+    if id == "c1" {
+        ContainerVerdict { liveness: ProbeResult::Failure, ..ContainerVerdict::HEALTHY }
+    } else {
+        ContainerVerdict::HEALTHY
+    }
 }
 
 fn startup_failed(id: &str) -> ContainerVerdict {
-    if id == "c1" { ContainerVerdict { startup: ProbeResult::Failure, ..ContainerVerdict::HEALTHY } } else { ContainerVerdict::HEALTHY }
+    if id == "c1" {
+        ContainerVerdict { startup: ProbeResult::Failure, ..ContainerVerdict::HEALTHY }
+    } else {
+        ContainerVerdict::HEALTHY
+    }
 }
 
 fn not_probed(_: &str) -> ContainerVerdict {
@@ -141,7 +149,14 @@ fn sandbox_cases() {
             "dead sandbox, Always: recreate with the next attempt, restart everything",
             &always,
             view(vec![sandbox("s1", false, 2)], vec![st(&always, "a", "c1", Exited, 0)]),
-            Want { kill_pod: true, create: true, sandbox_id: "s1", attempt: 3, start: vec![0, 1], ..Default::default() },
+            Want {
+                kill_pod: true,
+                create: true,
+                sandbox_id: "s1",
+                attempt: 3,
+                start: vec![0, 1],
+                ..Default::default()
+            },
         ),
         (
             "dead sandbox, Never, containers ran: only kill, no new sandbox",
@@ -153,7 +168,14 @@ fn sandbox_cases() {
             "dead sandbox, Never, no container ever created: retry the sandbox",
             &never,
             view(vec![sandbox("s1", false, 0)], vec![]),
-            Want { kill_pod: true, create: true, sandbox_id: "s1", attempt: 1, start: vec![0, 1], ..Default::default() },
+            Want {
+                kill_pod: true,
+                create: true,
+                sandbox_id: "s1",
+                attempt: 1,
+                start: vec![0, 1],
+                ..Default::default()
+            },
         ),
         (
             "dead sandbox, OnFailure: the succeeded container is not run again",
@@ -162,7 +184,14 @@ fn sandbox_cases() {
                 vec![sandbox("s1", false, 0)],
                 vec![st(&on_failure, "a", "c1", Exited, 0), st(&on_failure, "b", "c2", Exited, 1)],
             ),
-            Want { kill_pod: true, create: true, sandbox_id: "s1", attempt: 1, start: vec![1], ..Default::default() },
+            Want {
+                kill_pod: true,
+                create: true,
+                sandbox_id: "s1",
+                attempt: 1,
+                start: vec![1],
+                ..Default::default()
+            },
         ),
         (
             "dead sandbox, OnFailure, all succeeded: no new sandbox",
@@ -177,19 +206,40 @@ fn sandbox_cases() {
             "dead sandbox with init containers restarts from the first init container",
             &with_init,
             view(vec![sandbox("s1", false, 0)], vec![st(&with_init, "a", "c1", Exited, 1)]),
-            Want { kill_pod: true, create: true, sandbox_id: "s1", attempt: 1, init: vec![0], ..Default::default() },
+            Want {
+                kill_pod: true,
+                create: true,
+                sandbox_id: "s1",
+                attempt: 1,
+                init: vec![0],
+                ..Default::default()
+            },
         ),
         (
             "ready sandbox without an IP is recreated",
             &always,
             view(vec![SandboxStatus { ips: vec![], ..sandbox("s1", true, 0) }], vec![]),
-            Want { kill_pod: true, create: true, sandbox_id: "s1", attempt: 1, start: vec![0, 1], ..Default::default() },
+            Want {
+                kill_pod: true,
+                create: true,
+                sandbox_id: "s1",
+                attempt: 1,
+                start: vec![0, 1],
+                ..Default::default()
+            },
         ),
         (
             "two ready sandboxes are reconciled into a new one",
             &always,
             view(vec![sandbox("s2", true, 1), sandbox("s1", true, 0)], vec![]),
-            Want { kill_pod: true, create: true, sandbox_id: "s2", attempt: 2, start: vec![0, 1], ..Default::default() },
+            Want {
+                kill_pod: true,
+                create: true,
+                sandbox_id: "s2",
+                attempt: 2,
+                start: vec![0, 1],
+                ..Default::default()
+            },
         ),
         (
             "network mode changed: a new sandbox, but not a 'changed' one",
@@ -230,7 +280,13 @@ fn app_container_cases() {
 
     type Case<'a> = (&'a str, &'a Pod, PodStatus, &'a dyn Fn(&str) -> ContainerVerdict, Want);
     let cases: Vec<Case> = vec![
-        ("running and unchanged: keep", &always, ready_view(vec![st(&always, "a", "c1", Running, 0)]), &all_healthy, keep_running()),
+        (
+            "running and unchanged: keep",
+            &always,
+            ready_view(vec![st(&always, "a", "c1", Running, 0)]),
+            &all_healthy,
+            keep_running(),
+        ),
         (
             "exited 1 under Always: restart",
             &always,
@@ -309,7 +365,12 @@ fn app_container_cases() {
             &never,
             ready_view(vec![st(&never, "a", "c1", Running, 0)]),
             &live_failed,
-            Want { kill_pod: true, sandbox_id: "s1", kill: vec![("c1", "Container a failed liveness probe")], ..Default::default() },
+            Want {
+                kill_pod: true,
+                sandbox_id: "s1",
+                kill: vec![("c1", "Container a failed liveness probe")],
+                ..Default::default()
+            },
         ),
         (
             "startup failed: kill and restart",
@@ -361,7 +422,11 @@ fn app_container_cases() {
         check(name, p, &status, verdicts, want);
     }
 
-    let a = compute_pod_actions(&with_ephemeral, &ready_view(vec![st(&always, "a", "c1", Running, 0)]), &all_healthy);
+    let a = compute_pod_actions(
+        &with_ephemeral,
+        &ready_view(vec![st(&always, "a", "c1", Running, 0)]),
+        &all_healthy,
+    );
     assert_eq!(a.ephemeral_containers_to_start, vec![0]);
 }
 
@@ -388,7 +453,13 @@ fn init_container_cases() {
             &all_healthy,
             Want { sandbox_id: "s1", init: vec![0], ..Default::default() },
         ),
-        ("first init container running: wait", p, ready_view(vec![st(p, "i1", "c1", Running, 0)]), &all_healthy, keep_running()),
+        (
+            "first init container running: wait",
+            p,
+            ready_view(vec![st(p, "i1", "c1", Running, 0)]),
+            &all_healthy,
+            keep_running(),
+        ),
         (
             "first done: the second",
             p,
@@ -420,7 +491,10 @@ fn init_container_cases() {
         (
             "OOM-killed counts as failed even with exit 0",
             &never_inits,
-            ready_view(vec![ContainerStatus { reason: "OOMKilled".into(), ..st(&never_inits, "i1", "c1", Exited, 0) }]),
+            ready_view(vec![ContainerStatus {
+                reason: "OOMKilled".into(),
+                ..st(&never_inits, "i1", "c1", Exited, 0)
+            }]),
             &all_healthy,
             Want { kill_pod: true, sandbox_id: "s1", ..Default::default() },
         ),
@@ -443,7 +517,10 @@ fn init_container_cases() {
             p,
             view(
                 vec![sandbox("s2", true, 1), sandbox("s1", false, 0)],
-                vec![ContainerStatus { sandbox_id: "s2".into(), ..st(p, "i1", "c4", Running, 0) }, st(p, "a", "c3", Exited, 0)],
+                vec![
+                    ContainerStatus { sandbox_id: "s2".into(), ..st(p, "i1", "c4", Running, 0) },
+                    st(p, "a", "c3", Exited, 0),
+                ],
             ),
             &all_healthy,
             Want { sandbox_id: "s2", attempt: 1, ..Default::default() },
@@ -519,7 +596,10 @@ fn init_container_cases() {
         (
             "apps done under Never with a sidecar running: the sidecar does not keep the pod",
             &sidecar_last,
-            ready_view(vec![st(&sidecar_last, "a", "c2", Exited, 0), st(&sidecar_last, "side", "c1", Running, 0)]),
+            ready_view(vec![
+                st(&sidecar_last, "a", "c2", Exited, 0),
+                st(&sidecar_last, "side", "c1", Running, 0),
+            ]),
             &all_healthy,
             Want { kill_pod: true, sandbox_id: "s1", ..Default::default() },
         ),

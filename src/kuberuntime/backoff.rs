@@ -176,7 +176,9 @@ impl Backoff {
     /// How long until `key`, failed at `event`, leaves its backoff (zero when it is not in it).
     pub fn remaining_since(&self, key: &str, event: SystemTime) -> Duration {
         match self.entries.get(key) {
-            Some(e) if self.in_backoff_since(key, event) => e.backoff.saturating_sub(since(self.clock.now(), event)),
+            Some(e) if self.in_backoff_since(key, event) => {
+                e.backoff.saturating_sub(since(self.clock.now(), event))
+            }
             _ => Duration::ZERO,
         }
     }
@@ -199,8 +201,12 @@ impl Backoff {
     /// Forgets expired entries.
     pub fn gc(&mut self) {
         let now = self.clock.now();
-        let expired: Vec<String> =
-            self.entries.iter().filter(|(_, e)| self.expired(now, e.last_update)).map(|(k, _)| k.clone()).collect();
+        let expired: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| self.expired(now, e.last_update))
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in expired {
             self.entries.remove(&k);
         }
@@ -222,9 +228,11 @@ pub fn container_backoff_key(pod: &Pod, container: &Container) -> String {
     let m = &pod.metadata;
     let resources = serde_json::to_string(&container.resources).unwrap_or_default();
     let image = container.image.as_deref().unwrap_or("");
-    let key = [m.name(), m.namespace(), m.uid(), container.name.as_str(), image, resources.as_str()].join("/");
+    let key =
+        [m.name(), m.namespace(), m.uid(), container.name.as_str(), image, resources.as_str()].join("/");
     // FNV-1a 64, as upstream hashes the joined fields.
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash =
+        key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     format!("{hash:x}")
 }
 
@@ -263,7 +271,16 @@ mod tests {
         let delays: Vec<_> = (0..8).map(|_| crash(&mut b, &clock, s(1))).collect();
         assert_eq!(
             delays,
-            vec![None, Some(s(10)), Some(s(20)), Some(s(40)), Some(s(80)), Some(s(160)), Some(s(300)), Some(s(300))]
+            vec![
+                None,
+                Some(s(10)),
+                Some(s(20)),
+                Some(s(40)),
+                Some(s(80)),
+                Some(s(160)),
+                Some(s(300)),
+                Some(s(300))
+            ]
         );
     }
 
@@ -325,7 +342,8 @@ mod tests {
         let mut pod = Pod::default();
         pod.metadata.name = Some("web".into());
         pod.metadata.uid = Some("u1".into());
-        let mut c = Container { name: "app".into(), image: Some("busybox:1.35".into()), ..Default::default() };
+        let mut c =
+            Container { name: "app".into(), image: Some("busybox:1.35".into()), ..Default::default() };
         let k1 = container_backoff_key(&pod, &c);
         assert_eq!(k1, container_backoff_key(&pod, &c));
         c.image = Some("busybox:1.36".into());

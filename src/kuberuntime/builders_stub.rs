@@ -112,7 +112,11 @@ fn identity_labels(pod: &Pod) -> BTreeMap<String, String> {
     ])
 }
 
-pub fn sandbox_config(pod: &Pod, attempt: u32, node: &NodeContext) -> Result<cri::PodSandboxConfig, BuildError> {
+pub fn sandbox_config(
+    pod: &Pod,
+    attempt: u32,
+    node: &NodeContext,
+) -> Result<cri::PodSandboxConfig, BuildError> {
     let m = &pod.metadata;
     let mut labels = m.labels.clone();
     labels.extend(identity_labels(pod));
@@ -149,7 +153,10 @@ pub fn container_config(inputs: &ContainerInputs) -> Result<cri::ContainerConfig
         (keys::CONTAINER_HASH.to_string(), format!("{:x}", container_hash(c))),
         (keys::CONTAINER_RESTART_COUNT.to_string(), inputs.restart_count.to_string()),
         (keys::TERMINATION_MESSAGE_PATH.to_string(), c.termination_message_path.clone().unwrap_or_default()),
-        (keys::TERMINATION_MESSAGE_POLICY.to_string(), c.termination_message_policy.clone().unwrap_or_default()),
+        (
+            keys::TERMINATION_MESSAGE_POLICY.to_string(),
+            c.termination_message_policy.clone().unwrap_or_default(),
+        ),
     ]);
     if let Some(g) = inputs.pod.spec.termination_grace_period_seconds {
         annotations.insert(keys::POD_TERMINATION_GRACE_PERIOD.into(), g.to_string());
@@ -172,7 +179,10 @@ pub fn container_config(inputs: &ContainerInputs) -> Result<cri::ContainerConfig
     let envs = c
         .env
         .iter()
-        .map(|e| cri::KeyValue { key: e.name.clone(), value: e.value.clone().unwrap_or_default().into_bytes() })
+        .map(|e| cri::KeyValue {
+            key: e.name.clone(),
+            value: e.value.clone().unwrap_or_default().into_bytes(),
+        })
         .collect();
     Ok(cri::ContainerConfig {
         metadata: Some(cri::ContainerMetadata { name: c.name.clone(), attempt: inputs.restart_count }),

@@ -167,7 +167,8 @@ impl FakeRuntime {
 
     fn container_status(s: &State, id: &str) -> Result<cri::ContainerStatus, Status> {
         let c = s.containers.get(id).ok_or_else(|| not_found("container", id))?;
-        let log_dir = s.sandboxes.get(&c.sandbox_id).map(|sb| sb.config.log_directory.clone()).unwrap_or_default();
+        let log_dir =
+            s.sandboxes.get(&c.sandbox_id).map(|sb| sb.config.log_directory.clone()).unwrap_or_default();
         Ok(cri::ContainerStatus {
             id: id.into(),
             metadata: c.config.metadata.clone(),
@@ -278,14 +279,20 @@ impl FakeRuntime {
             "StartContainer" => {
                 let r: cri::StartContainerRequest = decode(req)?;
                 let now = s.tick();
-                let c = s.containers.get_mut(&r.container_id).ok_or_else(|| not_found("container", &r.container_id))?;
+                let c = s
+                    .containers
+                    .get_mut(&r.container_id)
+                    .ok_or_else(|| not_found("container", &r.container_id))?;
                 (c.state, c.started_at) = (CS::RUNNING, now);
                 reply(cri::StartContainerResponse {})
             }
             "StopContainer" => {
                 let r: cri::StopContainerRequest = decode(req)?;
                 let now = s.tick();
-                let c = s.containers.get_mut(&r.container_id).ok_or_else(|| not_found("container", &r.container_id))?;
+                let c = s
+                    .containers
+                    .get_mut(&r.container_id)
+                    .ok_or_else(|| not_found("container", &r.container_id))?;
                 c.stop_timeout = Some(r.timeout);
                 if c.state == CS::RUNNING {
                     (c.state, c.finished_at, c.exit_code, c.reason) = (CS::EXITED, now, 137, "Error".into());
@@ -337,14 +344,21 @@ impl FakeRuntime {
             "ImageStatus" => {
                 let r: cri::ImageStatusRequest = decode(req)?;
                 let name = r.image.map(|i| i.image).unwrap_or_default();
-                let image = s.images.get(&name).map(|id| cri::Image { id: id.clone(), size: 1234, ..Default::default() });
+                let image = s.images.get(&name).map(|id| cri::Image {
+                    id: id.clone(),
+                    size: 1234,
+                    ..Default::default()
+                });
                 reply(cri::ImageStatusResponse { image, info: BTreeMap::new() })
             }
             "PullImage" => {
                 let r: cri::PullImageRequest = decode(req)?;
                 let name = r.image.map(|i| i.image).unwrap_or_default();
                 let Some(id) = s.registry.get(&name).cloned() else {
-                    return Err(Status::new(Code::NotFound, format!("failed to resolve reference {name:?}: not found")));
+                    return Err(Status::new(
+                        Code::NotFound,
+                        format!("failed to resolve reference {name:?}: not found"),
+                    ));
                 };
                 s.images.insert(name, id.clone());
                 reply(cri::PullImageResponse { image_ref: id })

@@ -98,7 +98,8 @@ fn run_http(action: &HTTPGetAction, container: &Container, pod_ips: &[String]) -
         .map_err(|e| format!("dial tcp {authority}: {e}"))?
         .next()
         .ok_or_else(|| format!("dial tcp {authority}: no address"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, HTTP_TIMEOUT).map_err(|e| format!("dial tcp {authority}: {e}"))?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, HTTP_TIMEOUT).map_err(|e| format!("dial tcp {authority}: {e}"))?;
     let _ = stream.set_read_timeout(Some(HTTP_TIMEOUT));
     let _ = stream.set_write_timeout(Some(HTTP_TIMEOUT));
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
@@ -142,7 +143,11 @@ mod tests {
     fn container() -> Container {
         Container {
             name: "app".into(),
-            ports: vec![ContainerPort { name: Some("http".into()), container_port: 8080, ..Default::default() }],
+            ports: vec![ContainerPort {
+                name: Some("http".into()),
+                container_port: 8080,
+                ..Default::default()
+            }],
             ..Default::default()
         }
     }
@@ -192,7 +197,10 @@ mod tests {
         assert_eq!(run(&fake.client(), &pod(), &container(), "c1", &handler, &["127.0.0.1".into()]), Ok(()));
         let request = server.join().expect("server");
         assert!(request.starts_with("GET /hook HTTP/1.1\r\n"), "{request}");
-        assert!(request.contains("X-Test: 1\r\n") && request.contains("User-Agent: kube-lifecycle/1.37\r\n"), "{request}");
+        assert!(
+            request.contains("X-Test: 1\r\n") && request.contains("User-Agent: kube-lifecycle/1.37\r\n"),
+            "{request}"
+        );
     }
 
     #[test]
@@ -204,7 +212,14 @@ mod tests {
         };
         let no_ip = run(&fake.client(), &pod(), &container(), "c1", &http(IntOrString::Int(80)), &[]);
         assert!(no_ip.expect_err("no ip").contains("failed to find networking container"));
-        let unnamed = run(&fake.client(), &pod(), &container(), "c1", &http(IntOrString::String("x".into())), &["127.0.0.1".into()]);
+        let unnamed = run(
+            &fake.client(),
+            &pod(),
+            &container(),
+            "c1",
+            &http(IntOrString::String("x".into())),
+            &["127.0.0.1".into()],
+        );
         assert!(unnamed.expect_err("no port").contains("couldn't find port"));
         assert_eq!(resolve_port(&IntOrString::String("http".into()), &container()), Ok(8080));
         let sleep = LifecycleHandler { sleep: Some(SleepAction { seconds: 0 }), ..Default::default() };

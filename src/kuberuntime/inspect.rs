@@ -74,7 +74,10 @@ fn host_network(status: &cri::PodSandboxStatus) -> bool {
 }
 
 /// The status of one sandbox; `None` when it is gone.
-pub(crate) fn sandbox_status(cri: &cri::Client, id: &str) -> Result<Option<cri::PodSandboxStatus>, RuntimeError> {
+pub(crate) fn sandbox_status(
+    cri: &cri::Client,
+    id: &str,
+) -> Result<Option<cri::PodSandboxStatus>, RuntimeError> {
     let req = cri::PodSandboxStatusRequest { pod_sandbox_id: id.to_string(), verbose: false };
     match cri.pod_sandbox_status(&req) {
         Ok(r) => match r.status {

@@ -135,12 +135,15 @@ fn restore_from_labels(status: &cri::ContainerStatus) -> (Pod, Container) {
     pod.metadata.uid = label(keys::POD_UID);
     pod.metadata.deletion_grace_period_seconds = ann(POD_DELETION_GRACE_PERIOD).and_then(|v| v.parse().ok());
     // Without the annotation upstream stops orphans with the minimum grace period.
-    pod.spec.termination_grace_period_seconds =
-        Some(ann(keys::POD_TERMINATION_GRACE_PERIOD).and_then(|v| v.parse().ok()).unwrap_or(MINIMUM_GRACE_PERIOD));
-    let name = label(keys::CONTAINER_NAME).unwrap_or_else(|| status.metadata.clone().unwrap_or_default().name);
+    pod.spec.termination_grace_period_seconds = Some(
+        ann(keys::POD_TERMINATION_GRACE_PERIOD).and_then(|v| v.parse().ok()).unwrap_or(MINIMUM_GRACE_PERIOD),
+    );
+    let name =
+        label(keys::CONTAINER_NAME).unwrap_or_else(|| status.metadata.clone().unwrap_or_default().name);
     let pre_stop: Option<LifecycleHandler> =
         ann(keys::CONTAINER_PRESTOP_HANDLER).and_then(|v| serde_json::from_str(v).ok());
-    let ports: Vec<ContainerPort> = ann(keys::CONTAINER_PORTS).and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default();
+    let ports: Vec<ContainerPort> =
+        ann(keys::CONTAINER_PORTS).and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default();
     let container = Container {
         name,
         ports,
@@ -165,35 +168,60 @@ pub(crate) struct KillRequest<'a> {
 
 impl Runtime {
     /// Stops one container: preStop hook, then StopContainer with the grace period left.
-    pub(crate) fn kill_container(&self, k: &KillRequest, ordering: Option<&Ordering>) -> Result<(), RuntimeError> {
-        let (pod, container): (Cow<Pod>, Cow<Container>) = match k.pod.and_then(|p| container_spec(p, k.name).map(|c| (p, c))) {
-            Some((p, c)) => (Cow::Borrowed(p), Cow::Borrowed(c)),
-            None => match cri_container_status(&self.cri, k.id)? {
-                Some(s) => {
-                    let (p, c) = restore_from_labels(&s);
-                    (k.pod.map_or(Cow::Owned(p), Cow::Borrowed), Cow::Owned(c))
-                }
-                None => return Ok(()),
-            },
-        };
+    pub(crate) fn kill_container(
+        &self,
+        k: &KillRequest,
+        ordering: Option<&Ordering>,
+    ) -> Result<(), RuntimeError> {
+        let (pod, container): (Cow<Pod>, Cow<Container>) =
+            match k.pod.and_then(|p| container_spec(p, k.name).map(|c| (p, c))) {
+                Some((p, c)) => (Cow::Borrowed(p), Cow::Borrowed(c)),
+                None => match cri_container_status(&self.cri, k.id)? {
+                    Some(s) => {
+                        let (p, c) = restore_from_labels(&s);
+                        (k.pod.map_or(Cow::Owned(p), Cow::Borrowed), Cow::Owned(c))
+                    }
+                    None => return Ok(()),
+                },
+            };
         let mut grace = grace_period(&pod, &container, k.reason);
-        let message = if k.message.is_empty() { format!("Stopping container {}", container.name) } else { k.message.to_string() };
-        self.recorder.pod_event(&pod, &field_path(&pod, k.name), EventType::Normal, reason::KILLING, &message);
+        let message = if k.message.is_empty() {
+            format!("Stopping container {}", container.name)
+        } else {
+            k.message.to_string()
+        };
+        self.recorder.pod_event(
+            &pod,
+            &field_path(&pod, k.name),
+            EventType::Normal,
+            reason::KILLING,
+            &message,
+        );
         if let Some(g) = k.grace_override {
             grace = g;
         }
-        if let Some(handler) = container.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()).filter(|_| grace > 0) {
+        if let Some(handler) =
+            container.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()).filter(|_| grace > 0)
+        {
             grace -= self.pre_stop(&pod, &container, k.id, handler, grace, k.pod_ips);
         }
         if let Some(o) = ordering.filter(|_| grace > 0) {
             grace -= o.wait_for_turn(k.name, grace);
         }
         grace = grace.max(MINIMUM_GRACE_PERIOD);
-        log::debug!("killing container {} ({}) of pod {} with grace period {grace}s", k.name, k.id, pod_desc(&pod));
+        log::debug!(
+            "killing container {} ({}) of pod {} with grace period {grace}s",
+            k.name,
+            k.id,
+            pod_desc(&pod)
+        );
         let req = cri::StopContainerRequest { container_id: k.id.to_string(), timeout: grace };
         match self.cri.stop_container(&req) {
             Err(e) if !e.is_not_found() => {
-                return Err(RuntimeError::cri(format!("container {} ({}) of pod {}", k.name, k.id, pod_desc(&pod)), e));
+                return Err(RuntimeError::cri(
+                    format!("container {} ({}) of pod {}", k.name, k.id, pod_desc(&pod)),
+                    e,
+                ));
             }
             _ => {}
         }
@@ -205,7 +233,15 @@ impl Runtime {
 
     /// Runs the preStop hook on its own thread for at most `grace` seconds; returns the whole
     /// seconds it took.
-    fn pre_stop(&self, pod: &Pod, c: &Container, id: &str, handler: &LifecycleHandler, grace: i64, ips: &[String]) -> i64 {
+    fn pre_stop(
+        &self,
+        pod: &Pod,
+        c: &Container,
+        id: &str,
+        handler: &LifecycleHandler,
+        grace: i64,
+        ips: &[String],
+    ) -> i64 {
         let start = Instant::now();
         let (tx, rx) = crossbeam_channel::bounded(1);
         let (cri, owned_pod, owned_c, id_s, h, ips_v) =
@@ -222,10 +258,20 @@ impl Runtime {
                 log::warn!("preStop hook of container {} of pod {} failed: {message}", c.name, pod_desc(pod));
                 // The message may carry secrets: the event does not.
                 let path = field_path(pod, &c.name);
-                self.recorder.pod_event(pod, &path, EventType::Warning, reason::FAILED_PRE_STOP_HOOK, "PreStopHook failed");
+                self.recorder.pod_event(
+                    pod,
+                    &path,
+                    EventType::Warning,
+                    reason::FAILED_PRE_STOP_HOOK,
+                    "PreStopHook failed",
+                );
             }
             Ok(Ok(())) => {}
-            Err(_) => log::debug!("preStop hook of container {} of pod {} did not finish in {grace}s", c.name, pod_desc(pod)),
+            Err(_) => log::debug!(
+                "preStop hook of container {} of pod {} did not finish in {grace}s",
+                c.name,
+                pod_desc(pod)
+            ),
         }
         i64::try_from(start.elapsed().as_secs()).unwrap_or(i64::MAX)
     }
@@ -233,11 +279,19 @@ impl Runtime {
     /// Stops every running container of the pod (in parallel, sidecars last) and then every
     /// sandbox. `pod` is `None` for pods no longer known; `grace_override` replaces the pod's
     /// grace period (hard evictions).
-    pub fn kill_pod(&self, pod: Option<&Pod>, status: &PodStatus, grace_override: Option<i64>) -> Result<(), RuntimeError> {
-        let desc = pod.map_or_else(|| format!("{}_{}({})", status.name, status.namespace, status.uid), pod_desc);
+    pub fn kill_pod(
+        &self,
+        pod: Option<&Pod>,
+        status: &PodStatus,
+        grace_override: Option<i64>,
+    ) -> Result<(), RuntimeError> {
+        let desc =
+            pod.map_or_else(|| format!("{}_{}({})", status.name, status.namespace, status.uid), pod_desc);
         let running: Vec<_> = status.running().collect();
         let names: Vec<&str> = running.iter().map(|c| c.name.as_str()).collect();
-        let ordering = pod.filter(|p| p.spec.init_containers.iter().any(Container::is_restartable_init)).map(|p| Ordering::new(p, &names));
+        let ordering = pod
+            .filter(|p| p.spec.init_containers.iter().any(Container::is_restartable_init))
+            .map(|p| Ordering::new(p, &names));
         let mut failures: Vec<String> = std::thread::scope(|scope| {
             let handles: Vec<_> = running
                 .iter()
@@ -255,7 +309,10 @@ impl Runtime {
                     scope.spawn(move || self.kill_container(&k, ordering).map_err(|e| e.to_string()))
                 })
                 .collect();
-            handles.into_iter().filter_map(|h| h.join().unwrap_or_else(|_| Err("kill thread panicked".into())).err()).collect()
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().unwrap_or_else(|_| Err("kill thread panicked".into())).err())
+                .collect()
         });
         for sb in &status.sandboxes {
             let req = cri::StopPodSandboxRequest { pod_sandbox_id: sb.id.clone() };
@@ -264,11 +321,7 @@ impl Runtime {
                 _ => {}
             }
         }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(RuntimeError::Kill { pod: desc, failures })
-        }
+        if failures.is_empty() { Ok(()) } else { Err(RuntimeError::Kill { pod: desc, failures }) }
     }
 }
 

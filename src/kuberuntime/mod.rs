@@ -21,6 +21,8 @@ mod termination;
 mod builders_stub;
 #[cfg(test)]
 mod fake_runtime;
+#[cfg(test)]
+mod harness;
 
 /// The config builders as the runtime operations call them: the one place that names their
 /// modules (temporarily stand-ins, until the builders' branch merges).

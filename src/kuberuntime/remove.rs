@@ -56,7 +56,9 @@ impl Runtime {
             if c.state == Some(ContainerState::Running) {
                 let req = cri::StopContainerRequest { container_id: c.id.clone(), timeout: 0 };
                 match self.cri.stop_container(&req) {
-                    Err(e) if !e.is_not_found() => return Err(RuntimeError::cri(format!("container {}", c.id), e)),
+                    Err(e) if !e.is_not_found() => {
+                        return Err(RuntimeError::cri(format!("container {}", c.id), e));
+                    }
                     _ => {}
                 }
             }
@@ -73,10 +75,12 @@ impl Runtime {
             ignore_not_found(fs::remove_dir_all(&logs)).map_err(|e| RuntimeError::io("remove", logs, e))?;
         }
         let etc_hosts = etc_hosts_path(&self.node, &status.uid);
-        ignore_not_found(fs::remove_file(&etc_hosts)).map_err(|e| RuntimeError::io("remove", etc_hosts, e))?;
+        ignore_not_found(fs::remove_file(&etc_hosts))
+            .map_err(|e| RuntimeError::io("remove", etc_hosts, e))?;
         let dir = pod_dir(&self.node, &status.uid);
         let containers = dir.join("containers");
-        ignore_not_found(fs::remove_dir_all(&containers)).map_err(|e| RuntimeError::io("remove", containers, e))?;
+        ignore_not_found(fs::remove_dir_all(&containers))
+            .map_err(|e| RuntimeError::io("remove", containers, e))?;
         // Only empty directories: a mounted volume keeps the pod directory.
         for d in [dir.join("volumes"), dir.join("plugins"), dir.clone()] {
             if let Err(e) = ignore_not_found(fs::remove_dir(&d)) {

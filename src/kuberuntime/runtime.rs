@@ -128,10 +128,22 @@ impl Runtime {
     ) -> Result<Runtime, RuntimeError> {
         let req = cri::VersionRequest { version: KUBE_RUNTIME_API_VERSION.into() };
         let v = cri.version(&req).map_err(|e| RuntimeError::cri("runtime", e))?;
-        log::info!("container runtime {} {} (CRI {})", v.runtime_name, v.runtime_version, v.runtime_api_version);
+        log::info!(
+            "container runtime {} {} (CRI {})",
+            v.runtime_name,
+            v.runtime_version,
+            v.runtime_api_version
+        );
         let images = ImageManager::new(cri.clone(), recorder.clone(), &cfg.images, clock)
             .map_err(|error| RuntimeError::Spawn { name: "rk-image-puller", error })?;
-        Ok(Runtime { cri, node, recorder, images, runtime_name: v.runtime_name, runtime_version: v.runtime_version })
+        Ok(Runtime {
+            cri,
+            node,
+            recorder,
+            images,
+            runtime_name: v.runtime_name,
+            runtime_version: v.runtime_version,
+        })
     }
 
     /// The runtime's name (`containerd`): the scheme of container IDs in the API status

@@ -75,7 +75,8 @@ fn restart_count_from_logs(dir: &Path) -> u32 {
         .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let (digits, rest) = name.split_at(name.find(|c: char| !c.is_ascii_digit()).unwrap_or(name.len()));
+            let (digits, rest) =
+                name.split_at(name.find(|c: char| !c.is_ascii_digit()).unwrap_or(name.len()));
             let is_log = rest == ".log" || rest.starts_with(".log.");
             if digits.is_empty() || !is_log { None } else { digits.parse::<u32>().ok()?.checked_add(1) }
         })
@@ -134,15 +135,20 @@ impl Runtime {
         result: &mut SyncResult,
     ) -> Result<(), Failure> {
         let pod = s.pod;
-        let last_exit = s.status.containers.iter().find(|x| x.name == c.name && x.state == Some(ContainerState::Exited));
+        let last_exit =
+            s.status.containers.iter().find(|x| x.name == c.name && x.state == Some(ContainerState::Exited));
         if let Some(exited) = last_exit {
             let key = container_backoff_key(pod, c);
             let finished = from_unix_nanos(exited.finished_at);
             if ctx.backoff.in_backoff_since(&key, finished) {
-                let message = format!("Back-off restarting failed container {} in pod {}", c.name, pod_desc(pod));
+                let message =
+                    format!("Back-off restarting failed container {} in pod {}", c.name, pod_desc(pod));
                 self.event(pod, c, EventType::Warning, reason::BACKOFF, &message);
                 result.requeue(ctx.backoff.remaining_since(&key, finished));
-                return Err((StartFailure::CrashLoopBackOff, crash_loop_message(ctx.backoff.get(&key), &c.name, pod)));
+                return Err((
+                    StartFailure::CrashLoopBackOff,
+                    crash_loop_message(ctx.backoff.get(&key), &c.name, pod),
+                ));
             }
             ctx.backoff.next(&key, finished);
         }
@@ -166,7 +172,9 @@ impl Runtime {
         let m = &pod.metadata;
         let restart_count = match s.status.container(&c.name) {
             Some(prev) => prev.restart_count.saturating_add(1),
-            None => restart_count_from_logs(&pod_log_dir(&self.node, m.namespace(), m.name(), m.uid()).join(&c.name)),
+            None => restart_count_from_logs(
+                &pod_log_dir(&self.node, m.namespace(), m.name(), m.uid()).join(&c.name),
+            ),
         };
         let config_error = |message: String| {
             self.event(pod, c, EventType::Warning, reason::FAILED, &format!("Error: {message}"));
@@ -211,25 +219,24 @@ impl Runtime {
         }
         self.event(pod, c, EventType::Normal, reason::STARTED, "Container started");
 
-        if let Some(handler) = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref()) {
-            if let Err(message) = hooks::run(&self.cri, pod, c, &id, handler, s.pod_ips) {
-                log::warn!("postStart hook of container {} of pod {} failed: {message}", c.name, pod_desc(pod));
-                // The message may carry secrets: the event does not.
-                self.event(pod, c, EventType::Warning, reason::FAILED_POST_START_HOOK, "PostStartHook failed");
-                let kill = KillRequest {
-                    pod: Some(pod),
-                    id: &id,
-                    name: &c.name,
-                    message: "FailedPostStartHook",
-                    reason: KillReason::FailedPostStartHook,
-                    grace_override: None,
-                    pod_ips: s.pod_ips,
-                };
-                if let Err(e) = self.kill_container(&kill, None) {
-                    log::error!("cannot kill container {} after its postStart hook failed: {e}", c.name);
-                }
-                return Err((StartFailure::PostStartHookError, message));
+        let post_start = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref());
+        if let Some(Err(message)) = post_start.map(|h| hooks::run(&self.cri, pod, c, &id, h, s.pod_ips)) {
+            log::warn!("postStart hook of container {} of pod {} failed: {message}", c.name, pod_desc(pod));
+            // The message may carry secrets: the event does not.
+            self.event(pod, c, EventType::Warning, reason::FAILED_POST_START_HOOK, "PostStartHook failed");
+            let kill = KillRequest {
+                pod: Some(pod),
+                id: &id,
+                name: &c.name,
+                message: "FailedPostStartHook",
+                reason: KillReason::FailedPostStartHook,
+                grace_override: None,
+                pod_ips: s.pod_ips,
+            };
+            if let Err(e) = self.kill_container(&kill, None) {
+                log::error!("cannot kill container {} after its postStart hook failed: {e}", c.name);
             }
+            return Err((StartFailure::PostStartHookError, message));
         }
         Ok(())
     }
@@ -253,7 +260,12 @@ impl Runtime {
     }
 
     /// Writes the pod's managed /etc/hosts when the container gets one.
-    fn write_etc_hosts(&self, pod: &Pod, c: &Container, pod_ips: &[String]) -> Result<Option<PathBuf>, String> {
+    fn write_etc_hosts(
+        &self,
+        pod: &Pod,
+        c: &Container,
+        pod_ips: &[String],
+    ) -> Result<Option<PathBuf>, String> {
         let ips = if pod_ips.is_empty() { self.node.host_ips.as_slice() } else { pod_ips };
         if ips.is_empty() || !needs_managed_etc_hosts(pod, c) {
             return Ok(None);
@@ -295,7 +307,10 @@ mod tests {
         assert_eq!(hostname_and_domain(&pod, "cluster.local"), ("web".into(), String::new()));
         pod.spec.hostname = Some("h".into());
         pod.spec.subdomain = Some("s".into());
-        assert_eq!(hostname_and_domain(&pod, "cluster.local"), ("h".into(), "s.prod.svc.cluster.local".into()));
+        assert_eq!(
+            hostname_and_domain(&pod, "cluster.local"),
+            ("h".into(), "s.prod.svc.cluster.local".into())
+        );
         assert_eq!(hostname_and_domain(&pod, ""), ("h".into(), String::new()));
         pod.spec.hostname = Some(format!("{}-x", "a".repeat(62)));
         assert_eq!(hostname_and_domain(&pod, "").0, "a".repeat(62));

@@ -116,13 +116,16 @@ impl Runtime {
                 return result;
             }
         };
-        let start = StartCtx { pod, status, sandbox_id: &sandbox_id, sandbox_config: &config, pod_ips: &pod_ips };
+        let start =
+            StartCtx { pod, status, sandbox_id: &sandbox_id, sandbox_config: &config, pod_ips: &pod_ips };
         for &idx in &actions.init_containers_to_start {
             let Some(c) = pod.spec.init_containers.get(idx) else { continue };
             if (ctx.cancel)() {
                 return result;
             }
-            if !self.start_container(&start, c, ContainerKind::Init, ctx, &mut result) && !c.is_restartable_init() {
+            if !self.start_container(&start, c, ContainerKind::Init, ctx, &mut result)
+                && !c.is_restartable_init()
+            {
                 // The next init container waits for this one.
                 return result;
             }
@@ -145,7 +148,8 @@ impl Runtime {
         let uid = pod.metadata.uid();
         let dir = pod_dir(&self.node, uid);
         for d in [dir.clone(), dir.join("volumes"), dir.join("plugins")] {
-            fs::create_dir_all(&d).map_err(|e| format!("Failed to create pod directory {}: {e}", d.display()))?;
+            fs::create_dir_all(&d)
+                .map_err(|e| format!("Failed to create pod directory {}: {e}", d.display()))?;
         }
         fs::create_dir_all(&config.log_directory)
             .map_err(|e| format!("Failed to create log directory for pod {desc:?}: {e}"))?;

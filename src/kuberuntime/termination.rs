@@ -37,7 +37,8 @@ fn read_at_most(path: &Path, max: u64) -> io::Result<Vec<u8>> {
 /// `path`/`policy` are the container's `terminationMessagePath`/`Policy` (read back from its
 /// annotations); the message file is found through the container's mounts.
 pub fn termination_message(status: &cri::ContainerStatus, path: &str, policy: &str) -> String {
-    let fallback = policy == "FallbackToLogsOnError" && status.exit_code != 0 && status.reason != "ContainerCannotRun";
+    let fallback =
+        policy == "FallbackToLogsOnError" && status.exit_code != 0 && status.reason != "ContainerCannotRun";
     let (message, check_logs) = from_file(status, path, fallback);
     if check_logs { from_logs(Path::new(&status.log_path)) } else { message }
 }
@@ -153,10 +154,19 @@ mod tests {
         let path = "/dev/termination-log";
         assert_eq!(termination_message(&status(0, Some(&file), &log), path, "File"), "all done");
         // FallbackToLogsOnError: only for failures, and only when the file says nothing.
-        assert_eq!(termination_message(&status(1, Some(&file), &log), path, "FallbackToLogsOnError"), "all done");
-        assert_eq!(termination_message(&status(1, Some(&empty), &log), path, "FallbackToLogsOnError"), "hello\npartial\nbye\n");
+        assert_eq!(
+            termination_message(&status(1, Some(&file), &log), path, "FallbackToLogsOnError"),
+            "all done"
+        );
+        assert_eq!(
+            termination_message(&status(1, Some(&empty), &log), path, "FallbackToLogsOnError"),
+            "hello\npartial\nbye\n"
+        );
         assert_eq!(termination_message(&status(0, Some(&empty), &log), path, "FallbackToLogsOnError"), "");
-        assert_eq!(termination_message(&status(1, None, &log), "", "FallbackToLogsOnError"), "hello\npartial\nbye\n");
+        assert_eq!(
+            termination_message(&status(1, None, &log), "", "FallbackToLogsOnError"),
+            "hello\npartial\nbye\n"
+        );
         let gone = Path::new("/nonexistent/rk/term");
         assert_eq!(termination_message(&status(0, Some(gone), &log), path, "File"), "");
         let missing_log = termination_message(&status(1, None, gone), "", "FallbackToLogsOnError");

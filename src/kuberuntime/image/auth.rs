@@ -63,7 +63,9 @@ pub fn auth_configs_from_secret(secret: &Secret) -> Result<Vec<AuthConfig>, Auth
             .or_else(|| secret.string_data.get(key).map(|s| s.clone().into_bytes()))
     };
     let entries: BTreeMap<String, Entry> = if let Some(json) = data(DOCKER_CONFIG_JSON_KEY) {
-        serde_json::from_slice::<ConfigJson>(&json).map_err(|e| fail(format!("{DOCKER_CONFIG_JSON_KEY}: {e}")))?.auths
+        serde_json::from_slice::<ConfigJson>(&json)
+            .map_err(|e| fail(format!("{DOCKER_CONFIG_JSON_KEY}: {e}")))?
+            .auths
     } else if let Some(json) = data(DOCKER_CONFIG_KEY) {
         serde_json::from_slice(&json).map_err(|e| fail(format!("{DOCKER_CONFIG_KEY}: {e}")))?
     } else {
@@ -95,12 +97,17 @@ pub fn auth_configs_from_secret(secret: &Secret) -> Result<Vec<AuthConfig>, Auth
 /// The keyring key of a docker config location: host, plus the path unless it is `/`,
 /// `/v1/` or `/v2/` (which mean the whole registry).
 fn keyring_key(location: &str) -> String {
-    let rest = location.strip_prefix("https://").or_else(|| location.strip_prefix("http://")).unwrap_or(location);
+    let rest =
+        location.strip_prefix("https://").or_else(|| location.strip_prefix("http://")).unwrap_or(location);
     let (host, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    let path = path.strip_prefix("/v2").or_else(|| path.strip_prefix("/v1")).filter(|p| p.starts_with('/')).unwrap_or(path);
+    let path = path
+        .strip_prefix("/v2")
+        .or_else(|| path.strip_prefix("/v1"))
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or(path);
     if path.is_empty() || path == "/" { host.to_string() } else { format!("{host}{path}") }
 }
 
@@ -118,7 +125,9 @@ fn split(url: &str) -> (Vec<&str>, &str, &str) {
 fn glob(pattern: &[u8], text: &[u8]) -> bool {
     match (pattern.split_first(), text.split_first()) {
         (None, None) => true,
-        (Some((b'*', rest)), _) => glob(rest, text) || text.split_first().is_some_and(|(_, t)| glob(pattern, t)),
+        (Some((b'*', rest)), _) => {
+            glob(rest, text) || text.split_first().is_some_and(|(_, t)| glob(pattern, t))
+        }
         (Some((b'?', rest)), Some((_, t))) => glob(rest, t),
         (Some((p, rest)), Some((c, t))) if p == c => glob(rest, t),
         _ => false,
@@ -140,7 +149,7 @@ fn key_matches(key: &str, repository: &str) -> bool {
 fn is_default_registry(repository: &str) -> bool {
     match repository.split_once('/') {
         None => !repository.is_empty(),
-        Some((first, _)) if first.is_empty() => false,
+        Some(("", _)) => false,
         Some((first, _)) => first == "docker.io" || first == "index.docker.io" || !first.contains(['.', ':']),
     }
 }
@@ -152,7 +161,8 @@ pub fn matching(credentials: &[AuthConfig], repository: &str) -> Vec<AuthConfig>
         credentials.iter().map(|c| (keyring_key(&c.server_address), c)).collect();
     // Reverse order of keys: `quay.io/coreos` before `quay.io`; stable within a key.
     keyed.sort_by(|a, b| b.0.cmp(&a.0));
-    let mut hits: Vec<&AuthConfig> = keyed.iter().filter(|(k, _)| key_matches(k, repository)).map(|(_, c)| *c).collect();
+    let mut hits: Vec<&AuthConfig> =
+        keyed.iter().filter(|(k, _)| key_matches(k, repository)).map(|(_, c)| *c).collect();
     if hits.is_empty() && is_default_registry(repository) {
         hits = keyed.iter().filter(|(k, _)| k == DEFAULT_REGISTRY_KEY).map(|(_, c)| *c).collect();
     }
@@ -179,17 +189,26 @@ mod tests {
     #[test]
     fn dockerconfigjson_and_dockercfg() {
         let auth = base64_encode(b"bob:s3cret");
-        let json = format!(r#"{{"auths":{{"registry:5000":{{"auth":"{auth}"}},"https://index.docker.io/v1/":{{"username":"u","password":"p"}}}}}}"#);
+        let json = format!(
+            r#"{{"auths":{{"registry:5000":{{"auth":"{auth}"}},"https://index.docker.io/v1/":{{"username":"u","password":"p"}}}}}}"#
+        );
         let got = auth_configs_from_secret(&secret(".dockerconfigjson", &json)).expect("parses");
         assert_eq!(got.len(), 2);
-        assert_eq!((got[1].server_address.as_str(), got[1].username.as_str(), got[1].password.0.as_str()), ("registry:5000", "bob", "s3cret"));
+        assert_eq!(
+            (got[1].server_address.as_str(), got[1].username.as_str(), got[1].password.0.as_str()),
+            ("registry:5000", "bob", "s3cret")
+        );
         assert_eq!((got[0].username.as_str(), got[0].password.0.as_str()), ("u", "p"));
 
-        let legacy = auth_configs_from_secret(&secret(".dockercfg", r#"{"quay.io":{"username":"q","password":"w"}}"#));
+        let legacy =
+            auth_configs_from_secret(&secret(".dockercfg", r#"{"quay.io":{"username":"q","password":"w"}}"#));
         assert_eq!(legacy.map(|v| v.len()), Ok(1));
         assert_eq!(auth_configs_from_secret(&secret("token", "x")), Ok(vec![]));
         let bad = auth_configs_from_secret(&secret(".dockerconfigjson", "{nope")).expect_err("bad json");
-        assert!(bad.to_string().starts_with("image pull secret default/regcred: .dockerconfigjson:"), "{bad}");
+        assert!(
+            bad.to_string().starts_with("image pull secret default/regcred: .dockerconfigjson:"),
+            "{bad}"
+        );
         let bad_auth = secret(".dockerconfigjson", r#"{"auths":{"r":{"auth":"bm9jb2xvbg=="}}}"#);
         assert!(auth_configs_from_secret(&bad_auth).is_err());
     }
@@ -203,7 +222,8 @@ mod tests {
             cred("*.example.com", "wild"),
             cred("https://index.docker.io/v1/", "hub"),
         ];
-        let users = |repo: &str| -> Vec<String> { matching(&creds, repo).into_iter().map(|c| c.username).collect() };
+        let users =
+            |repo: &str| -> Vec<String> { matching(&creds, repo).into_iter().map(|c| c.username).collect() };
         assert_eq!(users("quay.io/coreos/etcd"), vec!["coreos", "any-quay"]);
         assert_eq!(users("quay.io/other/x"), vec!["any-quay"]);
         assert_eq!(users("registry:5000/x"), vec!["local"]);

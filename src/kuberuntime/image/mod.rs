@@ -140,10 +140,15 @@ impl ImageManager {
                 return Err(fail(StartFailure::InvalidImageName, msg));
             }
         };
-        let spec = cri::ImageSpec { image: image.clone(), annotations: req.pod.metadata.annotations.clone(), ..Default::default() };
+        let spec = cri::ImageSpec {
+            image: image.clone(),
+            annotations: req.pod.metadata.annotations.clone(),
+            ..Default::default()
+        };
         let policy = pull_policy(req.container);
         if policy != "Always" {
-            let status = self.cri.image_status(&cri::ImageStatusRequest { image: Some(spec.clone()), verbose: false });
+            let status =
+                self.cri.image_status(&cri::ImageStatusRequest { image: Some(spec.clone()), verbose: false });
             let present = match status {
                 Ok(s) => s.image.map(|i| i.id).filter(|id| !id.is_empty()),
                 Err(e) => {
@@ -153,7 +158,9 @@ impl ImageManager {
                 }
             };
             if let Some(id) = present {
-                let msg = format!("Container image {requested:?} already present on machine and can be accessed by the pod");
+                let msg = format!(
+                    "Container image {requested:?} already present on machine and can be accessed by the pod"
+                );
                 self.event(req, EventType::Normal, reason::PULLED, &msg);
                 return Ok(id);
             }
@@ -177,7 +184,11 @@ impl ImageManager {
                     msg = format!("{msg}: {prev}");
                 }
                 let retry_after = Some(backoff.remaining_since_update(&key));
-                return Err(ImageFailure { failure: StartFailure::ImagePullBackOff, message: msg, retry_after });
+                return Err(ImageFailure {
+                    failure: StartFailure::ImagePullBackOff,
+                    message: msg,
+                    retry_after,
+                });
             }
         }
         self.last_errors.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
@@ -191,7 +202,8 @@ impl ImageManager {
         let started = std::time::Instant::now();
         match self.puller.pull(job) {
             Ok(pulled) => {
-                let ms = |d: Duration| Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                let ms =
+                    |d: Duration| Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
                 let msg = format!(
                     "Successfully pulled image {requested:?} in {} ({} including waiting). Image size: {} bytes.",
                     go_duration(ms(pulled.took)),

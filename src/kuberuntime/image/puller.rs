@@ -35,7 +35,8 @@ impl PullError {
     pub fn text(&self) -> String {
         match self {
             PullError::Runtime(errors) => {
-                let texts: Vec<String> = errors.iter().map(crate::kuberuntime::error::cri_error_text).collect();
+                let texts: Vec<String> =
+                    errors.iter().map(crate::kuberuntime::error::cri_error_text).collect();
                 match texts.as_slice() {
                     [one] => one.clone(),
                     many => format!("[{}]", many.join(", ")),
@@ -174,7 +175,10 @@ fn pull(cri: &cri::Client, job: &PullJob) -> Result<Pulled, PullError> {
             Ok(resp) => {
                 let took = started.elapsed();
                 // The size is best effort, as upstream's.
-                let status = cri.image_status(&cri::ImageStatusRequest { image: Some(job.image.clone()), verbose: false });
+                let status = cri.image_status(&cri::ImageStatusRequest {
+                    image: Some(job.image.clone()),
+                    verbose: false,
+                });
                 let size = status.ok().and_then(|s| s.image).map_or(0, |i| i.size);
                 return Ok(Pulled { image_ref: resp.image_ref, took, size });
             }

@@ -172,7 +172,9 @@ fn is_alnum_lower(b: u8) -> bool {
 fn valid_path(path: &str) -> bool {
     path.split('/').all(|component| {
         let bytes = component.as_bytes();
-        if bytes.first().is_none_or(|b| !is_alnum_lower(*b)) || bytes.last().is_none_or(|b| !is_alnum_lower(*b)) {
+        if bytes.first().is_none_or(|b| !is_alnum_lower(*b))
+            || bytes.last().is_none_or(|b| !is_alnum_lower(*b))
+        {
             return false;
         }
         let mut separators = component.split(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
@@ -212,7 +214,9 @@ fn is_word(b: u8) -> bool {
 
 fn valid_tag(tag: &str) -> bool {
     let b = tag.as_bytes();
-    b.len() <= 128 && b.first().is_some_and(|c| is_word(*c)) && b.iter().all(|c| is_word(*c) || *c == b'.' || *c == b'-')
+    b.len() <= 128
+        && b.first().is_some_and(|c| is_word(*c))
+        && b.iter().all(|c| is_word(*c) || *c == b'.' || *c == b'-')
 }
 
 /// `algorithm:hex{32,}` with `algorithm = [A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*`.
@@ -275,13 +279,13 @@ mod tests {
 
     #[test]
     fn parse_image_name_defaults_the_tag() {
-        let q = |s: &str| parse_image_name(s).map(|(r, t, d)| (r, t, d));
+        let q = parse_image_name;
         assert_eq!(q("busybox"), Ok(("docker.io/library/busybox".into(), "latest".into(), String::new())));
-        assert_eq!(q(&format!("x@{SHA}")), Ok(("docker.io/library/x".into(), String::new(), SHA.to_string())));
         assert_eq!(
-            q(&format!("x:1@{SHA}")),
-            Ok(("docker.io/library/x".into(), "1".into(), SHA.to_string()))
+            q(&format!("x@{SHA}")),
+            Ok(("docker.io/library/x".into(), String::new(), SHA.to_string()))
         );
+        assert_eq!(q(&format!("x:1@{SHA}")), Ok(("docker.io/library/x".into(), "1".into(), SHA.to_string())));
     }
 
     #[test]
@@ -297,7 +301,10 @@ mod tests {
     fn invalid_names_say_why() {
         let reason = |s: &str| parse(s).err().map(|e| e.reason).unwrap_or_default();
         assert_eq!(reason(""), "invalid reference format");
-        assert_eq!(reason("BusyBox"), "invalid reference format: repository name (library/BusyBox) must be lowercase");
+        assert_eq!(
+            reason("BusyBox"),
+            "invalid reference format: repository name (library/BusyBox) must be lowercase"
+        );
         assert_eq!(reason("x/Y:1"), "invalid reference format: repository name (x/Y) must be lowercase");
         assert_eq!(reason("busybox:"), "invalid reference format");
         assert_eq!(reason("bu sy"), "invalid reference format");
@@ -306,7 +313,10 @@ mod tests {
         assert_eq!(reason("x@sha256:abc"), "invalid reference format");
         assert_eq!(reason("x@md5:0123456789abcdef0123456789abcdef"), "unsupported digest algorithm");
         assert_eq!(reason(&format!("x@{SHA}0")), "invalid checksum digest length");
-        assert_eq!(reason(&format!("x@{}", SHA.to_uppercase().replace("SHA", "sha"))), "invalid checksum digest format");
+        assert_eq!(
+            reason(&format!("x@{}", SHA.to_uppercase().replace("SHA", "sha"))),
+            "invalid checksum digest format"
+        );
         assert!(reason(&"a".repeat(64)).contains("cannot specify 64-byte hexadecimal strings"));
         assert!(reason(&format!("x/{}", "a".repeat(300))).contains("must not be more than 255"));
         let e = parse("x y").expect_err("space");

@@ -1,6 +1,6 @@
 //! The image manager against the in-memory runtime: policies, pulls, backoff, events.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::*;
@@ -8,23 +8,8 @@ use crate::cri::AuthConfig;
 use crate::grpc::Code;
 use crate::kuberuntime::backoff::FakeClock;
 use crate::kuberuntime::fake_runtime::FakeRuntime;
+use crate::kuberuntime::harness::Events;
 use crate::proto::Message;
-
-/// Records events as `(reason, message)`.
-#[derive(Default)]
-pub(crate) struct Events(pub Mutex<Vec<(String, String)>>);
-
-impl Recorder for Events {
-    fn pod_event(&self, _: &Pod, _: &str, _: EventType, why: &str, message: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push((why.into(), message.into()));
-    }
-}
-
-impl Events {
-    pub(crate) fn take(&self) -> Vec<(String, String)> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-}
 
 struct Setup {
     fake: Arc<FakeRuntime>,
@@ -38,8 +23,13 @@ fn setup(serialize: bool) -> Setup {
     let fake = FakeRuntime::new();
     let events = Arc::new(Events::default());
     let clock = Arc::new(FakeClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
-    let cfg = ImageConfig { serialize_image_pulls: serialize, max_parallel_image_pulls: Some(2), ..Default::default() };
-    let images = ImageManager::new(fake.client(), events.clone(), &cfg, clock.clone()).expect("puller starts");
+    let cfg = ImageConfig {
+        serialize_image_pulls: serialize,
+        max_parallel_image_pulls: Some(2),
+        ..Default::default()
+    };
+    let images =
+        ImageManager::new(fake.client(), events.clone(), &cfg, clock.clone()).expect("puller starts");
     let mut pod = Pod::default();
     pod.metadata.uid = Some("uid-1".into());
     Setup { fake, events, clock, images, pod }
@@ -79,7 +69,8 @@ fn present_image_is_not_pulled() {
         ev,
         vec![(
             "Pulled".into(),
-            "Container image \"busybox:1.35\" already present on machine and can be accessed by the pod".into()
+            "Container image \"busybox:1.35\" already present on machine and can be accessed by the pod"
+                .into()
         )]
     );
     assert_eq!(s.fake.count("PullImage"), 0);
@@ -99,7 +90,11 @@ fn invalid_name() {
     let s = setup(true);
     let got = ensure(&s, &container("Bad Name", None), &[]).expect_err("invalid");
     assert_eq!(got.failure, StartFailure::InvalidImageName);
-    assert!(got.message.starts_with("Failed to apply default image tag \"Bad Name\": couldn't parse image name"), "{}", got.message);
+    assert!(
+        got.message.starts_with("Failed to apply default image tag \"Bad Name\": couldn't parse image name"),
+        "{}",
+        got.message
+    );
     assert_eq!(reasons(&s.events.take()), vec!["InspectFailed"]);
 }
 
@@ -127,7 +122,10 @@ fn failed_pulls_back_off_per_pod_and_image() {
     let c = container("registry:5000/app:v1", Some("IfNotPresent"));
     let first = ensure(&s, &c, &[]).expect_err("not in the registry");
     assert_eq!(first.failure, StartFailure::ErrImagePull);
-    assert_eq!(first.message, "rpc error: code = NotFound desc = failed to resolve reference \"registry:5000/app:v1\": not found");
+    assert_eq!(
+        first.message,
+        "rpc error: code = NotFound desc = failed to resolve reference \"registry:5000/app:v1\": not found"
+    );
     assert_eq!(reasons(&s.events.take()), vec!["Pulling", "Failed"]);
 
     let second = ensure(&s, &c, &[]).expect_err("backing off");
@@ -137,7 +135,10 @@ fn failed_pulls_back_off_per_pod_and_image() {
         format!("Back-off pulling image \"registry:5000/app:v1\": ErrImagePull: {}", first.message)
     );
     assert_eq!(second.retry_after, Some(Duration::from_secs(10)));
-    assert_eq!(s.events.take(), vec![("BackOff".into(), "Back-off pulling image \"registry:5000/app:v1\"".into())]);
+    assert_eq!(
+        s.events.take(),
+        vec![("BackOff".into(), "Back-off pulling image \"registry:5000/app:v1\"".into())]
+    );
     assert_eq!(s.fake.count("PullImage"), 1);
 
     // Another pod is not held back by this one's failures.
@@ -160,7 +161,10 @@ fn credentials_for_the_registry_are_tried_in_turn() {
         AuthConfig { username: "elsewhere".into(), server_address: "quay.io".into(), ..Default::default() },
     ];
     let e = ensure(&s, &container("registry:5000/app:v1", Some("Always")), &creds).expect_err("unauthorized");
-    assert_eq!(e.message, "[rpc error: code = Unknown desc = unauthorized, rpc error: code = Unknown desc = unauthorized]");
+    assert_eq!(
+        e.message,
+        "[rpc error: code = Unknown desc = unauthorized, rpc error: code = Unknown desc = unauthorized]"
+    );
     let users: Vec<String> = s
         .fake
         .lock()
