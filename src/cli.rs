@@ -15,9 +15,8 @@ pub fn main(args: Vec<String>) -> i32 {
 }
 
 /// `rkubelet cri version|pods|ps|images`: CRI diagnostics (another module provides them).
-fn cri(_args: &[String]) -> i32 {
-    eprintln!("rkubelet cri: not built yet");
-    1
+fn cri(args: &[String]) -> i32 {
+    crate::cri::cmd::main(args)
 }
 
 fn agent(args: &[String]) -> i32 {

@@ -14,6 +14,7 @@
 //! | [`kubeclient`] | the API server client (list/watch, patch) |
 //! | [`logging`] | klog-style log lines |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
+//! | [`source`] | pod sources (file, HTTP) and the config mux |
 
 pub mod api;
 pub mod cli;
@@ -27,4 +28,5 @@ pub mod kuberuntime;
 pub mod logging;
 pub mod proto;
 pub mod status;
+pub mod source;
 pub mod version;

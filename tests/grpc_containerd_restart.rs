@@ -5,89 +5,19 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod containerd_support;
+
 use std::time::{Duration, Instant};
 
+use containerd_support::{Containerd, Plugins};
 use rkubelet::grpc::{Channel, Code, Unary};
 
 /// containerd's own version service: an empty request, a reply naming the version.
 const VERSION: &str = "/containerd.services.version.v1.Version/Version";
 
-struct Containerd {
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl Containerd {
-    fn new() -> Option<Containerd> {
-        if !nix::unistd::Uid::effective().is_root() {
-            println!("SKIPPED: needs root to run a private containerd");
-            return None;
-        }
-        if Command::new("containerd").arg("--version").output().is_err() {
-            println!("SKIPPED: containerd is not installed");
-            return None;
-        }
-        let dir = std::env::temp_dir().join(format!("rk-restart-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let d = dir.display();
-        let config = format!(
-            "version = 2\nroot = \"{d}/root\"\nstate = \"{d}/state\"\n\
-             disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\
-             [grpc]\n  address = \"{d}/containerd.sock\"\n\
-             [ttrpc]\n  address = \"{d}/containerd.sock.ttrpc\"\n\
-             [debug]\n  address = \"{d}/debug.sock\"\n"
-        );
-        std::fs::write(dir.join("config.toml"), config).unwrap();
-        Some(Containerd { dir, child: None })
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.join("containerd.sock")
-    }
-
-    fn start(&mut self) {
-        let _ = std::fs::remove_file(self.socket());
-        let log = std::fs::File::create(self.dir.join("containerd.log")).unwrap();
-        let child = Command::new("containerd")
-            .arg("--config")
-            .arg(self.dir.join("config.toml"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        wait_for_socket(&self.socket());
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Containerd {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn wait_for_socket(path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::os::unix::net::UnixStream::connect(path).is_err() {
-        assert!(Instant::now() < deadline, "containerd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn client_recovers_after_the_runtime_restarts() {
-    let Some(mut rt) = Containerd::new() else { return };
+    let Some(mut rt) = Containerd::new("restart", Plugins::Core) else { return };
     rt.start();
     let ch = Channel::new(&format!("unix://{}", rt.socket().display())).unwrap();
     let timeout = Some(Duration::from_secs(5));

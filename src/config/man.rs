@@ -11,6 +11,7 @@ use super::flag_table::{FLAGS, Own, Target};
 use super::help::{DESCRIPTION, SUMMARY, default_text};
 use super::implemented::{field_status, flag_status};
 use super::kubelet_config::KubeletConfiguration;
+use crate::cri::cmd;
 use crate::version::KUBERNETES;
 
 /// Escape text for groff: backslashes, minus signs (flags must copy and paste as ASCII), and a
@@ -46,7 +47,7 @@ pub fn render_rkubelet_8() -> String {
     let mut out = String::new();
     header(&mut out, "rkubelet", 8, "System Administration");
     out.push_str(".SH NAME\nrkubelet \\- Kubernetes node agent for edge and IoT nodes\n");
-    out.push_str(".SH SYNOPSIS\n.B rkubelet\n[\\fIflags\\fR]\n.br\n.B rkubelet cri\n\\fBversion\\fR|\\fBpods\\fR|\\fBps\\fR|\\fBimages\\fR\n");
+    out.push_str(".SH SYNOPSIS\n.B rkubelet\n[\\fIflags\\fR]\n.br\n.B rkubelet cri\n[\\fIflags\\fR] \\fIcommand\\fR [\\fIargs\\fR]\n");
     out.push_str(".SH DESCRIPTION\n");
     out.push_str(&esc(SUMMARY));
     out.push('\n');
@@ -83,9 +84,7 @@ pub fn render_rkubelet_8() -> String {
         out.push_str(&esc(&facts.join(" ")));
         out.push('\n');
     }
-    out.push_str(".SH COMMANDS\n.TP\n\\fBrkubelet cri\\fR \\fBversion\\fR|\\fBpods\\fR|\\fBps\\fR|\\fBimages\\fR\n");
-    out.push_str(&esc("Diagnostics against the CRI runtime at --container-runtime-endpoint: the runtime's version, its pod sandboxes, its containers, its images (in the spirit of crictl). Not built yet."));
-    out.push('\n');
+    cri_diagnostics(&mut out);
     out.push_str(".SH FILES\n");
     for (path, what) in [
         ("/var/lib/kubelet", "The root directory (--root-dir): pods/<uid>/volumes, plugins and state."),
@@ -108,6 +107,32 @@ pub fn render_rkubelet_8() -> String {
     }
     out.push_str(".SH SEE ALSO\n.BR kubelet\\-config (5),\n.BR crictl (1)\n");
     out
+}
+
+/// `rkubelet cri`, from the command and flag tables of `cri::cmd`.
+fn cri_diagnostics(out: &mut String) {
+    out.push_str(".SH CRI DIAGNOSTICS\n");
+    out.push_str(&esc("rkubelet cri talks to the container runtime through rkubelet's own CRI client, so an operator can check the runtime connection and see what the runtime holds, in the spirit of crictl. It reads the same endpoint as the agent. Errors go to standard error and exit 1."));
+    out.push('\n');
+    out.push_str(".SS Commands\n");
+    for (name, what) in cmd::COMMANDS {
+        out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(name), esc(what)));
+    }
+    out.push_str(".SS Flags\n");
+    for (name, what) in cmd::FLAGS {
+        out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(name), esc(what)));
+    }
+    out.push_str(".SS Examples\n.nf\n.RS\n");
+    for line in [
+        "rkubelet cri --container-runtime-endpoint=unix:///run/containerd/containerd.sock version",
+        "rkubelet cri ps -a",
+        "rkubelet cri pods -o json | jq '.items[] | select(.metadata.name == \"web-node1\") | .id'",
+        "rkubelet cri exec 3f2a9c -- cat /etc/resolv.conf",
+    ] {
+        out.push_str(&esc(line));
+        out.push('\n');
+    }
+    out.push_str(".RE\n.fi\n");
 }
 
 fn field_default(path: &str, defaults: &serde_json::Value) -> Option<String> {

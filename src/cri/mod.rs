@@ -7,7 +7,8 @@
 //! enums are open newtypes (`ContainerState::RUNNING`, unknown numbers kept).
 //!
 //! ```ignore
-//! let client = cri::Client::new(transport);   // Arc<dyn grpc::Unary>
+//! let client = cri::connect("unix:///run/containerd/containerd.sock", timeout)?;
+//! // or, over any transport: cri::Client::new(transport)   // Arc<dyn grpc::Unary>
 //! let list = client.list_containers(&cri::ListContainersRequest::default())?;
 //! match client.container_status(&req) {
 //!     Err(e) if e.is_not_found() => { /* gone */ }
@@ -17,6 +18,8 @@
 
 mod check;
 mod client;
+pub mod cmd;
+mod connect;
 mod container;
 mod error;
 mod image;
@@ -36,6 +39,7 @@ mod golden_tests;
 mod schema_check;
 
 pub use client::{Client, DEFAULT_REQUEST_TIMEOUT};
+pub use connect::{CRI_API_VERSION, ConnectError, connect, open};
 pub use container::*;
 pub use error::CriError;
 pub use image::*;

@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 
-use super::builders::container_hash;
+use super::hash::container_hash;
 use super::model::{ContainerState, ContainerStatus, PodStatus, SandboxState};
 use crate::api::core::{Container, Pod};
 use crate::status::conditions::sandbox_not_ready;

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use super::builders::BuildError;
+use super::build_error::BuildError;
 use crate::cri::CriError;
 
 /// A runtime operation (inspect, sync, kill, remove) that failed.

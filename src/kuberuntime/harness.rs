@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::backoff::{Backoff, CRASH_LOOP_MAX, FakeClock};
-use super::builders::{NoEnvSources, NodeContext};
+use super::env::NoEnvSources;
 use super::fake_runtime::FakeRuntime;
+use super::node::NodeContext;
 use super::{PodStatus, Runtime, SyncContext, SyncResult, all_healthy, never_cancel, no_mounts};
 use crate::api::core::{Container, Pod};
 use crate::events::{EventType, Recorder};

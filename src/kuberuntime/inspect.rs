@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::builders::{read_container_identity, read_sandbox_identity};
 use super::error::RuntimeError;
+use super::labels::{read_container_identity, read_sandbox_identity};
 use super::model::{ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus, keys};
 use super::termination::termination_message;
 use crate::cri::{self, CriError};

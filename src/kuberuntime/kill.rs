@@ -20,9 +20,10 @@ use super::actions::KillReason;
 use super::error::RuntimeError;
 use super::hooks;
 use super::inspect::cri_container_status;
-use super::model::{PodStatus, keys};
+use super::labels::read_container_identity;
+use super::model::PodStatus;
 use super::runtime::Runtime;
-use crate::api::core::{Container, ContainerPort, LifecycleHandler, Pod};
+use crate::api::core::{Container, Lifecycle, LifecycleHandler, Pod};
 use crate::cri;
 use crate::events::{EventType, reason};
 use crate::status::reason::pod_desc;
@@ -31,7 +32,6 @@ use crate::status::reason::pod_desc;
 pub const MINIMUM_GRACE_PERIOD: i64 = 2;
 /// The API's default `terminationGracePeriodSeconds`, for pods whose spec leaves it unset.
 pub const DEFAULT_TERMINATION_GRACE_PERIOD: i64 = 30;
-const POD_DELETION_GRACE_PERIOD: &str = "io.kubernetes.pod.deletionGracePeriod";
 
 /// The event field path of a container of `pod`.
 pub(crate) fn field_path(pod: &Pod, name: &str) -> String {
@@ -124,31 +124,27 @@ impl Ordering {
     }
 }
 
-/// What a kill needs to know of the pod and container: the specs, or what the container's
-/// labels and annotations remember of them.
+/// What a kill needs to know of the pod and container when the specs are gone: what the
+/// container's labels and annotations remember (upstream's `restoreSpecsFromContainerLabels`).
 fn restore_from_labels(status: &cri::ContainerStatus) -> (Pod, Container) {
-    let label = |k: &str| status.labels.get(k).cloned();
-    let ann = |k: &str| status.annotations.get(k);
+    let id = read_container_identity(&status.labels, &status.annotations).unwrap_or_default();
     let mut pod = Pod::default();
-    pod.metadata.name = label(keys::POD_NAME);
-    pod.metadata.namespace = label(keys::POD_NAMESPACE);
-    pod.metadata.uid = label(keys::POD_UID);
-    pod.metadata.deletion_grace_period_seconds = ann(POD_DELETION_GRACE_PERIOD).and_then(|v| v.parse().ok());
+    pod.metadata.name = Some(id.pod_name);
+    pod.metadata.namespace = Some(id.pod_namespace);
+    pod.metadata.uid = Some(id.pod_uid);
+    pod.metadata.deletion_grace_period_seconds = id.deletion_grace_period;
     // Without the annotation upstream stops orphans with the minimum grace period.
-    pod.spec.termination_grace_period_seconds = Some(
-        ann(keys::POD_TERMINATION_GRACE_PERIOD).and_then(|v| v.parse().ok()).unwrap_or(MINIMUM_GRACE_PERIOD),
-    );
-    let name =
-        label(keys::CONTAINER_NAME).unwrap_or_else(|| status.metadata.clone().unwrap_or_default().name);
-    let pre_stop: Option<LifecycleHandler> =
-        ann(keys::CONTAINER_PRESTOP_HANDLER).and_then(|v| serde_json::from_str(v).ok());
-    let ports: Vec<ContainerPort> =
-        ann(keys::CONTAINER_PORTS).and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default();
+    pod.spec.termination_grace_period_seconds = Some(id.grace_period.unwrap_or(MINIMUM_GRACE_PERIOD));
+    let name = if id.container_name.is_empty() {
+        status.metadata.as_ref().map(|m| m.name.clone()).unwrap_or_default()
+    } else {
+        id.container_name
+    };
     let container = Container {
         name,
-        ports,
-        termination_message_path: ann(keys::TERMINATION_MESSAGE_PATH).cloned(),
-        lifecycle: pre_stop.map(|h| crate::api::core::Lifecycle { pre_stop: Some(h), ..Default::default() }),
+        ports: id.ports,
+        termination_message_path: Some(id.termination_message_path),
+        lifecycle: id.pre_stop.map(|h| Lifecycle { pre_stop: Some(h), ..Default::default() }),
         ..Default::default()
     };
     (pod, container)

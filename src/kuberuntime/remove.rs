@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 
-use super::builders::{etc_hosts_path, pod_dir, pod_log_dir};
 use super::error::RuntimeError;
 use super::model::{ContainerState, ContainerStatus, PodStatus, SandboxState};
+use super::paths::{etc_hosts_path, pod_dir, pod_log_dir};
 use super::runtime::Runtime;
 use crate::api::core::Pod;
 use crate::cri;

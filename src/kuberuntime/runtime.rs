@@ -15,11 +15,12 @@ use std::time::Duration;
 
 use super::actions::ContainerVerdict;
 use super::backoff::{Backoff, Clock, SystemClock};
-use super::builders::{EnvSources, NodeContext};
+use super::env::EnvSources;
 use super::error::RuntimeError;
 use super::image::{ImageConfig, ImageManager};
 use super::inspect;
 use super::model::PodStatus;
+use super::node::NodeContext;
 use crate::api::core::Container;
 use crate::cri;
 use crate::events::Recorder;

@@ -18,16 +18,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::actions::KillReason;
 use super::backoff::container_backoff_key;
-use super::builders::{
-    ContainerInputs, ContainerKind, container_config, containers_dir, etc_hosts_content, etc_hosts_path,
-    needs_managed_etc_hosts, pod_log_dir,
-};
+use super::container::{ContainerInputs, ContainerKind, container_config};
 use super::error::cri_message;
 use super::hooks;
+use super::hosts::{
+    etc_hosts_content, host_network_etc_hosts_content, needs_managed_etc_hosts, pod_hostname_and_domain,
+};
 use super::image::EnsureImage;
 use super::kill::{KillRequest, field_path};
+use super::labels::termination_message_path;
 use super::model::{ContainerState, PodStatus};
+use super::paths::{container_log_dir, etc_hosts_path, termination_log_path};
 use super::runtime::{Runtime, SyncContext, SyncResult};
+use super::security::ImageUser;
 use crate::api::core::{Container, Pod};
 use crate::cri;
 use crate::events::{EventType, reason};
@@ -36,13 +39,19 @@ use crate::status::reason::{crash_loop_message, pod_desc};
 
 type Failure = (StartFailure, String);
 
+/// The node's own hosts file, which host-network pods see.
+const NODE_ETC_HOSTS: &str = "/etc/hosts";
+
 /// What every container start of one sync shares.
+#[derive(Clone, Copy)]
 pub(crate) struct StartCtx<'a> {
     pub pod: &'a Pod,
     pub status: &'a PodStatus,
     pub sandbox_id: &'a str,
     pub sandbox_config: &'a cri::PodSandboxConfig,
     pub pod_ips: &'a [String],
+    /// For an ephemeral container: its `targetContainerName`.
+    pub target: Option<&'a str>,
 }
 
 /// Upstream's sync result error text: `failed to "StartContainer" for "app" with
@@ -55,15 +64,16 @@ fn from_unix_nanos(nanos: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
 }
 
-/// Eight random hex digits (upstream's `makeUID`), from the kernel's random source.
-fn random_id() -> String {
+/// A random number for a termination-log file name (upstream's `makeUID`), from the
+/// kernel's random source.
+fn random_u32() -> u32 {
     let mut b = [0u8; 4];
     let read = fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
     if read.is_err() {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().subsec_nanos();
         b = (nanos ^ std::process::id().rotate_left(16)).to_le_bytes();
     }
-    format!("{:08x}", u32::from_le_bytes(b))
+    u32::from_le_bytes(b)
 }
 
 /// The restart count of a container with no status left: one more than the highest
@@ -82,24 +92,6 @@ fn restart_count_from_logs(dir: &Path) -> u32 {
         })
         .max()
         .unwrap_or(0)
-}
-
-/// The pod's hostname and domain for /etc/hosts (upstream's `GeneratePodHostNameAndDomain`).
-fn hostname_and_domain(pod: &Pod, cluster_domain: &str) -> (String, String) {
-    let spec = &pod.spec;
-    let mut hostname = match spec.hostname.as_deref().filter(|h| !h.is_empty()) {
-        Some(h) => h.to_string(),
-        None => pod.metadata.name().to_string(),
-    };
-    if hostname.len() > 63 {
-        hostname.truncate(63);
-        hostname = hostname.trim_end_matches(['-', '.']).to_string();
-    }
-    let domain = match spec.subdomain.as_deref().filter(|s| !s.is_empty() && !cluster_domain.is_empty()) {
-        Some(sub) => format!("{sub}.{}.svc.{cluster_domain}", pod.metadata.namespace()),
-        None => String::new(),
-    };
-    (hostname, domain)
 }
 
 impl Runtime {
@@ -172,9 +164,13 @@ impl Runtime {
         let m = &pod.metadata;
         let restart_count = match s.status.container(&c.name) {
             Some(prev) => prev.restart_count.saturating_add(1),
-            None => restart_count_from_logs(
-                &pod_log_dir(&self.node, m.namespace(), m.name(), m.uid()).join(&c.name),
-            ),
+            None => restart_count_from_logs(&container_log_dir(
+                &self.node,
+                m.namespace(),
+                m.name(),
+                m.uid(),
+                &c.name,
+            )),
         };
         let config_error = |message: String| {
             self.event(pod, c, EventType::Warning, reason::FAILED, &format!("Error: {message}"));
@@ -182,6 +178,14 @@ impl Runtime {
         };
         let termination_log = self.termination_log_file(pod, c);
         let etc_hosts = self.write_etc_hosts(pod, c, s.pod_ips).map_err(config_error)?;
+        let image_user = self.image_user(&image_ref).map_err(config_error)?;
+        let target_container_id = match (kind, s.target) {
+            (ContainerKind::Ephemeral, Some(target)) => match s.status.container(target) {
+                Some(t) => Some(t.id.clone()),
+                None => return Err(config_error(format!("unable to find target container {target}"))),
+            },
+            _ => None,
+        };
         let inputs = ContainerInputs {
             pod,
             container: c,
@@ -194,6 +198,8 @@ impl Runtime {
             termination_log,
             env: ctx.env,
             node: &self.node,
+            image_user,
+            target_container_id,
         };
         let config = container_config(&inputs).map_err(|e| config_error(e.message()))?;
 
@@ -244,10 +250,13 @@ impl Runtime {
     /// A fresh, empty, world-writable file for the container's termination message
     /// (`<pod dir>/containers/<name>/<random>`), or `None` without a message path.
     fn termination_log_file(&self, pod: &Pod, c: &Container) -> Option<PathBuf> {
-        c.termination_message_path.as_deref().filter(|p| !p.is_empty())?;
-        let dir = containers_dir(&self.node, pod.metadata.uid(), &c.name);
-        let path = dir.join(random_id());
-        let made = fs::create_dir_all(&dir)
+        if termination_message_path(c).is_empty() {
+            return None;
+        }
+        let path = termination_log_path(&self.node, pod.metadata.uid(), &c.name, random_u32());
+        let made = path
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
             .and_then(|()| fs::File::create(&path))
             .and_then(|_| fs::set_permissions(&path, fs::Permissions::from_mode(0o666)));
         match made {
@@ -259,20 +268,38 @@ impl Runtime {
         }
     }
 
-    /// Writes the pod's managed /etc/hosts when the container gets one.
+    /// The user the image runs as, from the runtime's image status (upstream's
+    /// `getImageUser`).
+    fn image_user(&self, image_ref: &str) -> Result<Option<ImageUser>, String> {
+        let req = cri::ImageStatusRequest {
+            image: Some(cri::ImageSpec { image: image_ref.to_string(), ..Default::default() }),
+            verbose: false,
+        };
+        let status = self.cri.image_status(&req).map_err(|e| super::error::cri_error_text(&e))?;
+        Ok(status.image.map(|i| ImageUser::from_image(i.uid.map(|u| u.value), &i.username)))
+    }
+
+    /// Writes the pod's managed /etc/hosts when the container gets one: the pod's names and
+    /// IPs, or for a host-network pod the node's own hosts file.
     fn write_etc_hosts(
         &self,
         pod: &Pod,
         c: &Container,
         pod_ips: &[String],
     ) -> Result<Option<PathBuf>, String> {
-        let ips = if pod_ips.is_empty() { self.node.host_ips.as_slice() } else { pod_ips };
-        if ips.is_empty() || !needs_managed_etc_hosts(pod, c) {
+        if !needs_managed_etc_hosts(pod, c, pod_ips) {
             return Ok(None);
         }
-        let (hostname, domain) = hostname_and_domain(pod, &self.node.cluster_domain);
+        let content = if pod.spec.host_network == Some(true) {
+            let node_hosts =
+                fs::read_to_string(NODE_ETC_HOSTS).map_err(|e| format!("open {NODE_ETC_HOSTS}: {e}"))?;
+            host_network_etc_hosts_content(&node_hosts, &pod.spec.host_aliases)
+        } else {
+            let (hostname, domain) =
+                pod_hostname_and_domain(pod, &self.node.cluster_domain).map_err(|e| e.to_string())?;
+            etc_hosts_content(pod, pod_ips, &hostname, domain.as_deref())
+        };
         let path = etc_hosts_path(&self.node, pod.metadata.uid());
-        let content = etc_hosts_content(pod, ips, &hostname, &domain);
         let written = path
             .parent()
             .map_or(Ok(()), fs::create_dir_all)
@@ -300,21 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn hostnames_follow_spec_and_subdomain() {
-        let mut pod = Pod::default();
-        pod.metadata.name = Some("web".into());
-        pod.metadata.namespace = Some("prod".into());
-        assert_eq!(hostname_and_domain(&pod, "cluster.local"), ("web".into(), String::new()));
-        pod.spec.hostname = Some("h".into());
-        pod.spec.subdomain = Some("s".into());
-        assert_eq!(
-            hostname_and_domain(&pod, "cluster.local"),
-            ("h".into(), "s.prod.svc.cluster.local".into())
-        );
-        assert_eq!(hostname_and_domain(&pod, ""), ("h".into(), String::new()));
-        pod.spec.hostname = Some(format!("{}-x", "a".repeat(62)));
-        assert_eq!(hostname_and_domain(&pod, "").0, "a".repeat(62));
-        assert_eq!(random_id().len(), 8);
+    fn sync_error_text_is_upstreams() {
         assert_eq!(
             sync_error("StartContainer", "app", "CrashLoopBackOff", "back-off 10s"),
             "failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: \"back-off 10s\""

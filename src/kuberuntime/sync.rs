@@ -7,7 +7,7 @@
 //!    else kill the containers to kill
 //!  3 prune old exited init containers
 //!  4 create the sandbox: pod dirs, log dir, RunPodSandbox, its IPs
-//!  5 start init containers in order (a failing one ends the sync, a sidecar does not)
+//!  5 start ephemeral containers, then init containers in order (a failing one ends the sync, a sidecar does not)
 //!  6 start app containers               (start.rs, each into the reason cache)
 //! ```
 //! `cancel` is checked between steps: a kill that arrives mid-sync stops it early.
@@ -15,12 +15,14 @@
 use std::fs;
 
 use super::actions::compute_pod_actions;
-use super::builders::{ContainerKind, pod_dir, sandbox_config};
+use super::container::ContainerKind;
 use super::error::cri_error_text;
 use super::inspect::{sandbox_ips, sandbox_status};
 use super::kill::KillRequest;
 use super::model::{ContainerState, PodStatus, SandboxState};
+use super::paths::pod_dir;
 use super::runtime::{Runtime, SyncContext, SyncResult};
+use super::sandbox::sandbox_config;
 use super::start::{StartCtx, sync_error};
 use crate::api::core::Pod;
 use crate::cri;
@@ -103,10 +105,10 @@ impl Runtime {
             }
         }
 
-        if !actions.ephemeral_containers_to_start.is_empty() {
-            log::debug!("pod {desc}: ephemeral containers are not started yet by rkubelet");
-        }
-        if actions.init_containers_to_start.is_empty() && actions.containers_to_start.is_empty() {
+        let nothing_to_start = actions.ephemeral_containers_to_start.is_empty()
+            && actions.init_containers_to_start.is_empty()
+            && actions.containers_to_start.is_empty();
+        if nothing_to_start {
             return result;
         }
         let config = match sandbox_config(pod, actions.attempt, &self.node) {
@@ -116,8 +118,24 @@ impl Runtime {
                 return result;
             }
         };
-        let start =
-            StartCtx { pod, status, sandbox_id: &sandbox_id, sandbox_config: &config, pod_ips: &pod_ips };
+        let start = StartCtx {
+            pod,
+            status,
+            sandbox_id: &sandbox_id,
+            sandbox_config: &config,
+            pod_ips: &pod_ips,
+            target: None,
+        };
+        // Ephemeral containers first: they may debug a pod whose init containers fail.
+        for &idx in &actions.ephemeral_containers_to_start {
+            let Some(ec) = pod.spec.ephemeral_containers.get(idx) else { continue };
+            if (ctx.cancel)() {
+                return result;
+            }
+            let s =
+                StartCtx { target: ec.target_container_name.as_deref().filter(|t| !t.is_empty()), ..start };
+            self.start_container(&s, &ec.common, ContainerKind::Ephemeral, ctx, &mut result);
+        }
         for &idx in &actions.init_containers_to_start {
             let Some(c) = pod.spec.init_containers.get(idx) else { continue };
             if (ctx.cancel)() {

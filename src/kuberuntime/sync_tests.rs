@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use crate::api::core::{ExecAction, Lifecycle, LifecycleHandler};
 use crate::grpc::Code;
-use crate::kuberuntime::builders::container_hash;
 use crate::kuberuntime::harness::{Harness, pod};
+use crate::kuberuntime::hash::container_hash;
 use crate::kuberuntime::{ContainerState, SandboxState};
 use crate::status::StartFailure;
 
@@ -262,7 +262,7 @@ fn a_cancelled_sync_stops_before_starting() {
         backoff: &mut h.backoff,
         reasons: &mut h.reasons,
         mounts: &crate::kuberuntime::no_mounts,
-        env: &crate::kuberuntime::builders::NoEnvSources,
+        env: &crate::kuberuntime::NoEnvSources,
         pull_secrets: &[],
         verdicts: &crate::kuberuntime::all_healthy,
         cancel: &|| true,
@@ -285,4 +285,29 @@ fn exited_containers_carry_their_termination_message() {
     let s = h.status("uid-term");
     let a = s.container("a").expect("a");
     assert_eq!((a.exit_code, a.reason.as_str(), a.message.as_str()), (3, "Error", "bye now"));
+}
+
+#[test]
+fn ephemeral_containers_join_their_target_and_never_restart() {
+    let mut h = Harness::new("ephemeral");
+    h.fake.add_image("busybox:1.35");
+    let mut p = pod("uid-eph", &["a"]);
+    h.sync(&p);
+    let target = h.fake.newest("a").expect("a").0;
+    let mut debug = p.spec.containers[0].clone();
+    debug.name = "debug".into();
+    p.spec.ephemeral_containers =
+        vec![crate::api::core::EphemeralContainer { common: debug, target_container_name: Some("a".into()) }];
+    h.sync(&p);
+    let (id, c) = h.fake.newest("debug").expect("debug started");
+    let ns = c
+        .config
+        .linux
+        .and_then(|l| l.security_context)
+        .and_then(|s| s.namespace_options)
+        .expect("namespaces");
+    assert_eq!((ns.pid, ns.target_id.as_str()), (crate::cri::NamespaceMode::TARGET, target.as_str()));
+    h.fake.exit(&id, 0);
+    h.sync(&p);
+    assert_eq!(h.fake.count("CreateContainer"), 2, "not started again");
 }
