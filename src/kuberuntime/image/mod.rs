@@ -62,7 +62,7 @@ impl Default for ImageConfig {
 pub struct ImageFailure {
     pub failure: StartFailure,
     pub message: String,
-    /// When a pull backoff ends (for `ImagePullBackOff`).
+    /// When the pull backoff ends (after `ErrImagePull` and `ImagePullBackOff`).
     pub retry_after: Option<Duration>,
 }
 
@@ -221,10 +221,12 @@ impl ImageManager {
                 let mut backoff = self.backoff.lock().unwrap_or_else(|e| e.into_inner());
                 let now = backoff.now();
                 backoff.next(&key, now);
+                // The next attempt is worth making when this backoff ends.
+                let retry_after = Some(backoff.get(&key));
                 drop(backoff);
                 let last = format!("{}: {text}", StartFailure::ErrImagePull);
                 self.last_errors.lock().unwrap_or_else(|e| e.into_inner()).insert(key, last);
-                Err(ImageFailure { failure: StartFailure::ErrImagePull, message: text, retry_after: None })
+                Err(ImageFailure { failure: StartFailure::ErrImagePull, message: text, retry_after })
             }
         }
     }

@@ -121,7 +121,10 @@ fn failed_pulls_back_off_per_pod_and_image() {
     let s = setup(true);
     let c = container("registry:5000/app:v1", Some("IfNotPresent"));
     let first = ensure(&s, &c, &[]).expect_err("not in the registry");
-    assert_eq!(first.failure, StartFailure::ErrImagePull);
+    assert_eq!(
+        (first.failure, first.retry_after),
+        (StartFailure::ErrImagePull, Some(Duration::from_secs(10)))
+    );
     assert_eq!(
         first.message,
         "rpc error: code = NotFound desc = failed to resolve reference \"registry:5000/app:v1\": not found"
