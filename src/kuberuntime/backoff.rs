@@ -221,6 +221,13 @@ impl Backoff {
     }
 }
 
+impl Default for Backoff {
+    /// The container restart backoff with upstream's defaults, on the system clock.
+    fn default() -> Self {
+        Backoff::crash_loop(CRASH_LOOP_MAX, Arc::new(SystemClock))
+    }
+}
+
 /// The restart backoff key of a container, as upstream's `GetBackoffKey`: the pod's name,
 /// namespace and UID, the container's name, and what resets the backoff when it changes (the
 /// image and the resources).
@@ -297,6 +304,15 @@ mod tests {
         assert_eq!(crash(&mut b, &clock, s(1)), Some(s(10)));
         // 10 minutes exactly is not enough.
         assert_eq!(crash(&mut b, &clock, s(600)), Some(s(20)));
+    }
+
+    #[test]
+    fn default_is_the_restart_backoff() {
+        let b = Backoff::default();
+        assert_eq!(
+            (b.initial, b.max, b.expiry),
+            (CRASH_LOOP_INITIAL, CRASH_LOOP_MAX, Expiry::After(CRASH_LOOP_RESET))
+        );
     }
 
     #[test]

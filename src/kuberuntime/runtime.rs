@@ -170,3 +170,44 @@ impl Runtime {
         inspect::pod_status(&self.cri, uid)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_runtime_serves_every_pod_worker() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Runtime>();
+        shared::<super::super::CriRelister>();
+        let mut r = SyncResult::default();
+        r.requeue(Duration::from_secs(20));
+        r.requeue(Duration::from_secs(10));
+        r.requeue(Duration::from_secs(30));
+        r.fail("first");
+        r.fail("second");
+        assert_eq!((r.requeue_after, r.error.as_deref()), (Some(Duration::from_secs(10)), Some("first")));
+    }
+
+    #[test]
+    fn new_asks_the_runtime_for_its_name() {
+        let fake = super::super::fake_runtime::FakeRuntime::new();
+        let rt = Runtime::new(
+            fake.client(),
+            NodeContext::default(),
+            RuntimeConfig::default(),
+            Arc::new(crate::events::LogRecorder),
+        )
+        .expect("runtime");
+        assert_eq!((rt.runtime_name(), rt.runtime_version()), ("fake", "1.0"));
+        fake.fail("Version", crate::grpc::Code::Unavailable, "down");
+        let e = Runtime::new(
+            fake.client(),
+            NodeContext::default(),
+            RuntimeConfig::default(),
+            Arc::new(crate::events::LogRecorder),
+        )
+        .expect_err("runtime down");
+        assert_eq!(e.to_string(), "runtime: CRI Version: rpc error: code = Unavailable desc = down");
+    }
+}

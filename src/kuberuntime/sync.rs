@@ -35,7 +35,7 @@ impl Runtime {
         let mut result = SyncResult::default();
         let desc = pod_desc(pod);
         let actions = compute_pod_actions(pod, status, ctx.verdicts);
-        log::debug!("pod {desc}: {actions:?}");
+        log::trace!("pod {desc}: {actions:?}");
         if actions.create_sandbox && !actions.sandbox_id.is_empty() {
             let why = "Pod sandbox changed, it will be killed and re-created.";
             self.recorder.pod_event(pod, "", EventType::Normal, reason::SANDBOX_CHANGED, why);
