@@ -14,7 +14,8 @@
 //! | [`kubeclient`] | the API server client (list/watch, patch) |
 //! | [`logging`] | klog-style log lines |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
-//! | [`source`] | pod sources (file, HTTP) and the config mux |
+//! | [`source`] | pod sources (file, HTTP, API server) and the config mux |
+//! | [`mirror`] | mirror pods of static pods on the API server |
 
 pub mod api;
 pub mod cli;
@@ -26,6 +27,7 @@ pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod mirror;
 pub mod proto;
 pub mod status;
 pub mod source;
