@@ -108,12 +108,27 @@ fn parse_cri_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
 mod tests {
     use super::*;
 
-    fn tmp(name: &str, content: &[u8]) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("rk-term-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("tmp dir");
-        let p = dir.join("f");
-        std::fs::write(&p, content).expect("write");
-        p
+    /// A scratch directory removed when dropped.
+    struct Scratch(std::path::PathBuf);
+
+    impl Scratch {
+        fn new(test: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!("rk-term-{}-{test}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("tmp dir");
+            Scratch(dir)
+        }
+
+        fn file(&self, name: &str, content: &[u8]) -> std::path::PathBuf {
+            let p = self.0.join(name);
+            std::fs::write(&p, content).expect("write");
+            p
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 
     fn status(exit_code: i32, mount_to: Option<&Path>, log: &Path) -> cri::ContainerStatus {
@@ -140,7 +155,8 @@ mod tests {
 
     #[test]
     fn cri_log_tail_joins_partial_lines() {
-        let p = tmp("log", LOG);
+        let scratch = Scratch::new("tail");
+        let p = scratch.file("log", LOG);
         assert_eq!(tail_cri_log(&p, 80, 2048).expect("read"), "hello\npartial\nbye\n");
         assert_eq!(tail_cri_log(&p, 2, 2048).expect("read"), "bye\n");
         assert_eq!(tail_cri_log(&p, 80, 6).expect("read"), "l\nbye\n");
@@ -148,9 +164,10 @@ mod tests {
 
     #[test]
     fn message_from_the_file_or_the_logs() {
-        let log = tmp("log2", LOG);
-        let file = tmp("msg", b"all done");
-        let empty = tmp("empty", b"");
+        let scratch = Scratch::new("message");
+        let log = scratch.file("log", LOG);
+        let file = scratch.file("msg", b"all done");
+        let empty = scratch.file("empty", b"");
         let path = "/dev/termination-log";
         assert_eq!(termination_message(&status(0, Some(&file), &log), path, "File"), "all done");
         // FallbackToLogsOnError: only for failures, and only when the file says nothing.
@@ -177,7 +194,8 @@ mod tests {
     fn long_messages_keep_their_end() {
         let mut big = vec![b'a'; 5000];
         big.extend_from_slice(b"END");
-        let file = tmp("big", &big);
+        let scratch = Scratch::new("long");
+        let file = scratch.file("big", &big);
         let m = termination_message(&status(0, Some(&file), Path::new("")), "/dev/termination-log", "File");
         assert_eq!(m.len(), 4096);
         assert!(m.ends_with("END"));
