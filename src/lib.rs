@@ -18,6 +18,8 @@
 //! | [`logging`] | klog-style log lines |
 //! | [`mirror`] | mirror pods of static pods on the API server |
 //! | [`node`] | the node's identity (name, IPs) |
+//! | [`nodestatus`] | API mode: Node registration, status, Lease, node events |
+//! | [`objects`] | Secret and ConfigMap managers, the Service cache (API-server mode) |
 //! | [`pleg`] | the pod lifecycle event generator and the runtime pod cache |
 //! | [`podsync`] | what a pod worker does for one pod |
 //! | [`podworker`] | one thread per pod, its mailbox and lifecycle |
@@ -26,6 +28,7 @@
 //! | [`source`] | pod sources (file, HTTP, API server) and the config mux |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
 //! | [`syncloop`] | the sync loop that dispatches work to pod workers |
+//! | [`version`] | the version we report |
 
 pub mod agent;
 pub mod api;
@@ -40,6 +43,8 @@ pub mod kuberuntime;
 pub mod logging;
 pub mod mirror;
 pub mod node;
+pub mod nodestatus;
+pub mod objects;
 pub mod pleg;
 pub mod podsync;
 pub mod podworker;
