@@ -191,7 +191,7 @@ fn node_context(config: &Config, identity: &NodeIdentity, pod_logs_dir: PathBuf)
         resolv_conf,
         root_dir: config.flags.root_dir.clone(),
         pod_logs_dir,
-        cgroup_driver: kuberuntime::CgroupDriver::parse(&k.cgroup_driver),
+        cgroup_driver: kuberuntime::CgroupDriver::parse(&k.cgroup_driver).unwrap_or_default(),
         cgroups_per_qos: k.cgroups_per_qos,
         cgroup_root: k.cgroup_root.clone(),
         ..Default::default()

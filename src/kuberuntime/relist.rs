@@ -8,19 +8,12 @@ use std::collections::BTreeMap;
 
 use super::error::RuntimeError;
 use super::inspect::{self, container_state, sandbox_state};
-use super::model::{ContainerState, PodStatus, SandboxState, keys};
+use super::model::{PodStatus, keys};
 use super::runtime::Runtime;
 use crate::cri;
 
-/// One pod as the cheap relist sees it: the states of its sandboxes and containers by ID.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RelistedPod {
-    pub uid: String,
-    pub name: String,
-    pub namespace: String,
-    pub sandboxes: BTreeMap<String, SandboxState>,
-    pub containers: BTreeMap<String, ContainerState>,
-}
+/// One pod as the cheap relist sees it: PLEG's own type.
+pub use crate::pleg::RuntimePod as RelistedPod;
 
 /// The CRI side of PLEG; owns a client handle, so it can live on the PLEG thread.
 #[derive(Debug, Clone)]
@@ -76,6 +69,16 @@ impl CriRelister {
     /// The full status of one pod (see [`Runtime::pod_status`]).
     pub fn pod_status(&self, uid: &str) -> Result<PodStatus, RuntimeError> {
         inspect::pod_status(&self.cri, uid)
+    }
+}
+
+impl crate::pleg::Relister for CriRelister {
+    fn relist(&mut self) -> Result<Vec<RelistedPod>, String> {
+        CriRelister::relist(self).map_err(|e| e.to_string())
+    }
+
+    fn pod_status(&mut self, uid: &str) -> Result<PodStatus, String> {
+        CriRelister::pod_status(self, uid).map_err(|e| e.to_string())
     }
 }
 

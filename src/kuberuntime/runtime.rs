@@ -35,6 +35,20 @@ pub struct RuntimeConfig {
     pub images: ImageConfig,
 }
 
+impl RuntimeConfig {
+    /// The settings from a KubeletConfiguration.
+    pub fn from_kubelet(k: &crate::config::KubeletConfiguration) -> RuntimeConfig {
+        RuntimeConfig {
+            images: ImageConfig {
+                serialize_image_pulls: k.serialize_image_pulls,
+                max_parallel_image_pulls: k.max_parallel_image_pulls.and_then(|n| u32::try_from(n).ok()),
+                registry_pull_qps: f64::from(k.registry_pull_qps.max(0)),
+                registry_burst: u32::try_from(k.registry_burst).unwrap_or(10),
+            },
+        }
+    }
+}
+
 /// What one sync needs besides the pod and its runtime view: the worker's per-pod memory
 /// and the seams to volumes, env sources, credentials, probes and cancellation.
 pub struct SyncContext<'a> {

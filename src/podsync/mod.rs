@@ -104,11 +104,12 @@ impl PodSyncer for Syncer {
             mounts: &no_mounts,
             env: self.deps.env.as_ref(),
             pull_secrets: &[],
+            verdicts: &kuberuntime::all_healthy,
             cancel: &stop,
         };
         let result = self.deps.runtime.sync_pod(pod, runtime, &mut ctx);
         if let Some(e) = &result.error {
-            log::debug!("sync of pod {} did not finish: {e}", kuberuntime::describe(pod));
+            log::debug!("sync of pod {} did not finish: {e}", status::reason::pod_desc(pod));
         }
         if result.changed {
             self.deps.pleg.refresh(pod.metadata.uid.as_deref().unwrap_or_default());

@@ -200,12 +200,11 @@ impl<S: PodSyncer> SyncLoop<S> {
         if ev.kind == EventKind::ContainerRemoved {
             return;
         }
-        if let Some(pod) = self.pods.get(&ev.uid) {
-            if self.workers.phase(&ev.uid).is_some() {
+        if let Some(pod) = self.pods.get(&ev.uid)
+            && self.workers.phase(&ev.uid).is_some() {
                 let pod = pod.clone();
                 self.workers.update(Work::new(pod, UpdateKind::Sync));
             }
-        }
     }
 
     fn on_report(&mut self, r: Report) {
