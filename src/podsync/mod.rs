@@ -110,6 +110,9 @@ impl PodSyncer for Syncer {
         let result = self.deps.runtime.sync_pod(pod, runtime, &mut ctx);
         if let Some(e) = &result.error {
             log::debug!("sync of pod {} did not finish: {e}", status::reason::pod_desc(pod));
+            // The failure is in the reason cache now (CrashLoopBackOff, ErrImagePull...): show
+            // it at once rather than at the next sync, which may be a whole backoff away.
+            self.publish_status(mem, pod, runtime, false);
         }
         if result.changed {
             self.deps.pleg.refresh(pod.metadata.uid.as_deref().unwrap_or_default());
