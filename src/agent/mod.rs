@@ -10,6 +10,7 @@
 //! SIGTERM or SIGINT stops rkubelet and leaves the pods running, as upstream: the next start
 //! adopts them.
 
+mod apimode;
 mod signals;
 mod wiring;
 
