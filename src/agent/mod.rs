@@ -11,6 +11,7 @@
 //! adopts them.
 
 mod apimode;
+mod host;
 mod signals;
 mod wiring;
 

@@ -25,6 +25,7 @@ pub enum StartError {
     Dir { path: PathBuf, error: std::io::Error },
     Runtime(String),
     Api(String),
+    Host(String),
     Thread { what: &'static str, error: std::io::Error },
     Listen { what: &'static str, addr: String, error: std::io::Error },
 }
@@ -36,6 +37,7 @@ impl std::fmt::Display for StartError {
             StartError::Dir { path, error } => write!(f, "cannot create {}: {error}", path.display()),
             StartError::Runtime(e) => write!(f, "container runtime: {e}"),
             StartError::Api(e) => write!(f, "API server: {e}"),
+            StartError::Host(e) => write!(f, "{e}"),
             StartError::Thread { what, error } => write!(f, "cannot start the {what} thread: {error}"),
             StartError::Listen { what, addr, error } => write!(f, "{what} cannot listen on {addr}: {error}"),
         }
@@ -67,6 +69,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         identity.name,
         identity.ips.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")
     );
+    super::host::check(k)?;
     let pod_logs_dir = PathBuf::from(&k.pod_logs_dir);
     for dir in [&f.root_dir, &f.root_dir.join("pods"), &pod_logs_dir] {
         std::fs::create_dir_all(dir).map_err(|error| StartError::Dir { path: dir.clone(), error })?;
