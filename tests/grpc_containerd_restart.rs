@@ -30,7 +30,8 @@ fn client_recovers_after_the_runtime_restarts() {
         let t = Instant::now();
         let e = ch.unary(VERSION, b"", timeout).unwrap_err();
         assert_eq!(e.code, Code::Unavailable, "{e}");
-        assert!(t.elapsed() < Duration::from_millis(500), "took {:?}", t.elapsed());
+        // Well under the call timeout: the failure is not waited out (slack for a loaded machine).
+        assert!(t.elapsed() < Duration::from_secs(2), "took {:?}", t.elapsed());
     }
 
     rt.start();

@@ -13,5 +13,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = config.rest_config(None);
         let _ = config.rest_config(Some("default"));
     }
-    let _ = rkubelet::kubeclient::base64::decode(data);
+    let _ = rkubelet::api::bytes::base64_decode(&String::from_utf8_lossy(data));
 });

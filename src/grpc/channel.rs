@@ -187,10 +187,9 @@ mod tests {
         let ch = Channel::new("unix:///nonexistent/rk-test.sock").unwrap_or_else(|e| panic!("{e}"));
         let first = ch.unary("/x.Y/Z", b"", Some(Duration::from_secs(1))).unwrap_err();
         assert_eq!(first.code, Code::Unavailable);
-        let t = Instant::now();
+        // In backoff the call fails at once, saying so, rather than trying to connect again.
         let second = ch.unary("/x.Y/Z", b"", None).unwrap_err();
         assert_eq!(second.code, Code::Unavailable);
         assert!(second.message.contains("next connect attempt"), "{second}");
-        assert!(t.elapsed() < Duration::from_millis(50));
     }
 }

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::base64;
 
 /// What a client needs to reach one cluster as one user: a resolved context.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,7 +309,7 @@ impl Kubeconfig {
         data_field: &str,
     ) -> Result<Option<PemSource>, ConfigError> {
         if let Some(data) = data.filter(|d| !d.is_empty()) {
-            let bytes = base64::decode(data.trim().as_bytes()).map_err(|e| self.invalid(data_field, &e.to_string()))?;
+            let bytes = crate::api::bytes::base64_decode(data.trim()).map_err(|e| self.invalid(data_field, &e.to_string()))?;
             let origin = format!("{data_field} in {}", self.path.display());
             return Ok(Some(PemSource::Inline { data: bytes, origin }));
         }

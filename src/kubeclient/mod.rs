@@ -11,7 +11,7 @@
 //! | [`watch`] | [`Watch`]: the event stream of a watch call |
 //! | [`reflector`] | list + watch + relist on a thread, feeding a channel |
 //! | [`path`], [`types`], [`error`] | request paths and options, meta/v1 shapes, errors |
-//! | [`ratelimit`], [`auth`], [`base64`] | token bucket, bearer tokens, base64 |
+//! | [`ratelimit`], [`auth`] | token bucket, bearer tokens |
 //!
 //! ```text
 //!   Client ──► RateLimiter ──► ureq Agent ──► HostResolver ──► TcpConnector ──► TlsConnector
@@ -20,7 +20,6 @@
 //! ```
 
 pub mod auth;
-pub mod base64;
 pub mod client;
 pub mod error;
 pub mod kubeconfig;

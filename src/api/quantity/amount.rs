@@ -139,6 +139,10 @@ pub(super) fn parse_amount(input: &str) -> Result<(Amount, Format), QuantityErro
         }
         frac_digits = &input[frac_start..pos];
     }
+    // A suffix alone ("Mi") or a lone sign is not a number (upstream's grammar needs a digit).
+    if int_digits.is_empty() && frac_digits.is_empty() {
+        return Err(err_number());
+    }
     let suffix = &input[pos..];
     let (base2, mut exponent, format) = parse_suffix(suffix).ok_or_else(|| {
         if suffix.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '+') {
