@@ -8,7 +8,8 @@
 //!
 //! Verbosity (`--v`): `error!`, `warn!` and `info!` always print; `debug!` prints at `--v=2`
 //! and above (upstream's "steady state" level); `trace!` at `--v=4` and above (upstream's
-//! "debug" level).
+//! "debug" level). Other crates' (ureq, rustls) debug and trace lines describe single HTTP
+//! requests and TLS handshakes: they print only from `--v=6`, upstream's request-logging level.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -16,6 +17,10 @@ use std::sync::OnceLock;
 struct Klog {
     max: log::LevelFilter,
 }
+
+/// Verbosity from which other crates' debug lines print.
+const DEPENDENCY_DEBUG_VERBOSITY: u32 = 6;
+static VERBOSITY: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 static LOGGER: OnceLock<Klog> = OnceLock::new();
 
@@ -31,6 +36,7 @@ pub fn level_for_verbosity(v: u32) -> log::LevelFilter {
 /// Install the klog-style logger. Later calls only change the verbosity.
 pub fn init(verbosity: u32) {
     let max = level_for_verbosity(verbosity);
+    VERBOSITY.store(verbosity, std::sync::atomic::Ordering::Relaxed);
     let logger = LOGGER.get_or_init(|| Klog { max: log::LevelFilter::Trace });
     // set_logger fails only when a logger is already installed: then keep that one.
     let _ = log::set_logger(logger);
@@ -40,6 +46,9 @@ pub fn init(verbosity: u32) {
 impl log::Log for Klog {
     fn enabled(&self, metadata: &log::Metadata) -> bool {
         metadata.level() <= log::max_level()
+            && (metadata.level() <= log::Level::Info
+                || is_ours(metadata.target())
+                || VERBOSITY.load(std::sync::atomic::Ordering::Relaxed) >= DEPENDENCY_DEBUG_VERBOSITY)
     }
 
     fn log(&self, record: &log::Record) {
@@ -54,6 +63,10 @@ impl log::Log for Klog {
     fn flush(&self) {
         let _ = std::io::stderr().flush();
     }
+}
+
+fn is_ours(target: &str) -> bool {
+    target == "rkubelet" || target.starts_with("rkubelet::")
 }
 
 /// Wall-clock time split into the parts a klog header shows.
@@ -124,6 +137,13 @@ fn now_local() -> Stamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_our_own_debug_lines_below_v6() {
+        assert!(is_ours("rkubelet") && is_ours("rkubelet::pleg"));
+        assert!(!is_ours("ureq::unversioned::transport::tcp") && !is_ours("rustls::client::hs"));
+        assert!(!is_ours("rkubelet_fuzz"));
+    }
 
     #[test]
     fn line_has_klog_shape() {

@@ -11,7 +11,8 @@
 //! ```
 //! The Lease is `kube-node-lease/<node>`, held by the node name, owned by the Node (so it
 //! goes when the Node does). As upstream, it is not created or renewed before the Node exists,
-//! and stopping leaves it in place.
+//! and stopping leaves it in place; unlike upstream, which looks again a renew interval later,
+//! a lease still waiting for its Node is retried every half second.
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use super::UidCell;
 pub(crate) const NAMESPACE: &str = "kube-node-lease";
 const MAX_UPDATE_RETRIES: usize = 5;
 const MAX_BACKOFF: Duration = Duration::from_secs(7);
+const NO_OWNER_RETRY: Duration = Duration::from_millis(500);
 
 /// What the lease thread needs.
 pub(crate) struct LeaseLoop {
@@ -102,8 +104,11 @@ impl LeaseLoop {
         let interval = renew_interval(self.duration_seconds);
         loop {
             self.sync();
-            let jitter = interval.mul_f64(0.04 * unit_random());
-            if !self.sleep(interval + jitter) {
+            // Until the Node exists (its UID owns the lease) look again soon rather than a
+            // whole renew interval later, so a new node has its lease within seconds.
+            let wait = if self.latest.is_some() { interval } else { interval.min(NO_OWNER_RETRY) };
+            let jitter = wait.mul_f64(0.04 * unit_random());
+            if !self.sleep(wait + jitter) {
                 return;
             }
         }

@@ -6,6 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 require_env
 [ -x "$REPO/scripts/test-cluster.sh" ] || skip "no scripts/test-cluster.sh"
+# Whatever happens, the next test finds the control plane up.
+test_cleanup() { "$REPO/scripts/test-cluster.sh" up >/dev/null 2>&1 || log "could not restart the control plane"; }
 start_rkubelet --kubeconfig="$(node_kubeconfig)"
 wait_for 10 "node Ready" node_ready
 pod() { # NAME COMMAND
@@ -36,7 +38,11 @@ log "restarting rkubelet while the API server is down"
 stop_rkubelet KILL
 start_rkubelet --kubeconfig="$(node_kubeconfig)"
 sleep 12
-runtime_has_pod keeper "$NS" >/dev/null || fail "rkubelet killed an API pod while the API server was down"
+if ! runtime_has_pod keeper "$NS" >/dev/null; then
+  echo "--- sandboxes in the runtime:" >&2; cri pods >&2 || true
+  echo "--- what rkubelet logged about keeper:" >&2; grep -E 'keeper|orphan|SyncLoop|sources' "$KLOG" | tail -n 40 >&2 || true
+  fail "rkubelet killed an API pod while the API server was down"
+fi
 log "starting the control plane again"
 "$REPO/scripts/test-cluster.sh" up >/dev/null
 wait_for 60 "node Ready again" node_ready

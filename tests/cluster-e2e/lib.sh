@@ -94,6 +94,8 @@ cleanup() {
   local rc=$?
   # Best effort from here on: a skipped test may lack the environment cleanup uses.
   set +eu
+  # A test that disturbs shared infrastructure (the control plane) restores it here.
+  if declare -F test_cleanup >/dev/null; then test_cleanup; fi
   rm -rf "$MANIFESTS"/* 2>/dev/null || true
   case $NS in default|kube-*) ;; *) k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true ;; esac
   if [ -n "$RK_PID" ]; then
