@@ -10,7 +10,10 @@
 
 pub mod checks;
 pub mod healthz;
+pub mod http;
 pub mod readonly;
+pub mod stats_api;
+pub mod streaming_api;
 
 use std::io;
 use std::net::SocketAddr;
