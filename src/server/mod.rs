@@ -8,12 +8,14 @@
 //! Each server is a `tiny_http` listener on its own thread; every request is answered on a
 //! short-lived thread of its own, so a slow client never holds up another.
 
+pub mod auth;
 pub mod checks;
 pub mod healthz;
 pub mod http;
 pub mod readonly;
 pub mod stats_api;
 pub mod streaming_api;
+pub mod tls;
 
 use std::io;
 use std::net::SocketAddr;
