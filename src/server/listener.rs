@@ -187,7 +187,7 @@ fn connection(stream: TcpStream, cfg: &ListenConfig, service: &dyn Service) -> i
     socket.set_write_timeout(Some(cfg.write_timeout))?;
     socket.set_nodelay(true)?;
     let Some(tls) = &cfg.tls else {
-        return serve(stream, socket, Peer { addr, certs: Vec::new() }, cfg, service);
+        return serve(stream, socket, Peer { addr, certs: Vec::new() }, cfg, service).map(drop);
     };
     socket.set_read_timeout(Some(cfg.request_timeout))?;
     let conn = ServerConnection::new(tls.clone()).map_err(io::Error::other)?;
@@ -200,19 +200,31 @@ fn connection(stream: TcpStream, cfg: &ListenConfig, service: &dyn Service) -> i
         tls.conn.complete_io(&mut tls.sock)?;
     }
     let certs = tls.conn.peer_certificates().map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default();
-    serve(tls, socket, Peer { addr, certs }, cfg, service)
+    if let Some(mut tls) = serve(tls, socket, Peer { addr, certs }, cfg, service)? {
+        // A clean end, so the client can tell it from a cut connection.
+        tls.conn.send_close_notify();
+        tls.flush()?;
+    }
+    Ok(())
 }
 
-fn serve<S: Read + Write + Send + 'static>(mut s: S, socket: TcpStream, peer: Peer, cfg: &ListenConfig, service: &dyn Service) -> io::Result<()> {
-    let mut reader = RequestReader::new(cfg.limits, cfg.request_timeout);
+/// Serves requests until the connection ends; gives the stream back unless it was handed over.
+fn serve<S: Read + Write + Send + 'static>(mut s: S, socket: TcpStream, peer: Peer, cfg: &ListenConfig, service: &dyn Service) -> io::Result<Option<S>> {
+    let hook_socket = socket.try_clone()?;
+    let mut reader = RequestReader::new(cfg.limits, cfg.request_timeout).with_timeout_hook(Box::new(move |left| {
+        // Failing to set it leaves the idle timeout in force: slower to cut off, still bounded.
+        let _ = hook_socket.set_read_timeout(Some(left));
+    }));
     loop {
         socket.set_read_timeout(Some(cfg.idle_timeout))?;
         let req = match reader.read(&mut s) {
             Ok(r) => r,
             Err(ReadError::Parse(e)) => {
                 let resp = Response::error(e.status(), &e.to_string());
-                return response::write_response(&mut s, &resp, false, false);
+                response::write_response(&mut s, &resp, false, false)?;
+                return Ok(Some(s));
             }
+            Err(ReadError::Closed) => return Ok(Some(s)),
             Err(ReadError::Io(e)) => return Err(e),
             Err(e) => return Err(io::Error::other(e.to_string())),
         };
@@ -228,12 +240,13 @@ fn serve<S: Read + Write + Send + 'static>(mut s: S, socket: TcpStream, peer: Pe
         m::HTTP_REQUESTS_DURATION.observe(&labels, started.elapsed().as_secs_f64());
         match result {
             Respond::KeepGoing if keep_alive => {}
-            Respond::KeepGoing | Respond::Close => return Ok(()),
+            Respond::KeepGoing => return Ok(Some(s)),
+            Respond::Close => return Ok(None),
             Respond::Failed(e) => return Err(e),
             Respond::Upgrade(handler) => {
                 let stream = Prefixed { buffered: reader.take_buffered(), pos: 0, inner: s };
                 handler(Upgraded { stream: Box::new(stream), socket });
-                return Ok(());
+                return Ok(None);
             }
         }
     }

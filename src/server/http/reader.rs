@@ -42,17 +42,27 @@ fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
+/// Sets the connection's read timeout (so a read blocks no longer than a deadline allows).
+pub type TimeoutHook = Box<dyn Fn(Duration) + Send>;
+
 /// Reads requests off one connection.
 pub struct RequestReader {
     buf: Vec<u8>,
     limits: Limits,
     /// How long one request may take to arrive once its first byte has.
     request_timeout: Duration,
+    timeout_hook: Option<TimeoutHook>,
 }
 
 impl RequestReader {
     pub fn new(limits: Limits, request_timeout: Duration) -> RequestReader {
-        RequestReader { buf: Vec::new(), limits, request_timeout }
+        RequestReader { buf: Vec::new(), limits, request_timeout, timeout_hook: None }
+    }
+
+    /// Lets each read inside a request block only until the request's deadline.
+    pub fn with_timeout_hook(mut self, hook: TimeoutHook) -> RequestReader {
+        self.timeout_hook = Some(hook);
+        self
     }
 
     /// Bytes received but not yet part of a request.
@@ -62,8 +72,14 @@ impl RequestReader {
 
     /// Reads more into the buffer; `Ok(false)` at end of stream.
     fn fill(&mut self, stream: &mut dyn Read, deadline: Option<Instant>) -> Result<bool, ReadError> {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(ReadError::Timeout);
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ReadError::Timeout);
+            }
+            if let Some(hook) = &self.timeout_hook {
+                hook(left);
+            }
         }
         let mut chunk = [0u8; READ_SIZE];
         loop {
