@@ -16,6 +16,7 @@
 //! | [`kubeclient`] | the API server client (list/watch, patch, reflector) |
 //! | [`kuberuntime`] | sandboxes and containers through CRI: configs, actions, sync, kill |
 //! | [`logging`] | klog-style log lines |
+//! | [`metrics`] | Prometheus metrics: registry, the kubelet's families, process metrics |
 //! | [`mirror`] | mirror pods of static pods on the API server |
 //! | [`node`] | the node's identity (name, IPs) |
 //! | [`nodestatus`] | API mode: Node registration, status, Lease, node events |
@@ -41,6 +42,7 @@ pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod metrics;
 pub mod mirror;
 pub mod node;
 pub mod nodestatus;

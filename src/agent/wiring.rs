@@ -28,6 +28,7 @@ pub enum StartError {
     Host(String),
     Thread { what: &'static str, error: std::io::Error },
     Listen { what: &'static str, addr: String, error: std::io::Error },
+    Server(server::secure::ServerError),
 }
 
 impl std::fmt::Display for StartError {
@@ -40,6 +41,7 @@ impl std::fmt::Display for StartError {
             StartError::Host(e) => write!(f, "{e}"),
             StartError::Thread { what, error } => write!(f, "cannot start the {what} thread: {error}"),
             StartError::Listen { what, addr, error } => write!(f, "{what} cannot listen on {addr}: {error}"),
+            StartError::Server(e) => write!(f, "kubelet API: {e}"),
         }
     }
 }
@@ -84,6 +86,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
     };
     let timeout = k.runtime_request_timeout.to_std().unwrap_or(Duration::from_secs(120));
     let cri = connect_runtime(&k.container_runtime_endpoint, timeout)?;
+    let server_cri = cri.clone();
     let recorder: Arc<dyn Recorder> = match &clients {
         Some(c) => super::apimode::ApiMode::recorder(c),
         None => Arc::new(LogRecorder),
@@ -183,11 +186,23 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
     .map_err(thread_err("sync loop"))?;
 
     let loop_threshold = (sync_frequency * 2).max(Duration::from_secs(300));
+    let server_host = Arc::new(server::host::CriHost { cri: server_cri, pleg: pleg.clone() });
     let checks = Checks::default()
         .add("ping", Arc::new(|| Ok(())))
+        .add("log", Arc::new(|| Ok(())))
         .add("syncloop", server::checks::within("the sync loop", loop_threshold, move |t| health.healthy(t)))
         .add("pleg", server::checks::within("PLEG", PLEG_THRESHOLD, move |t| pleg.healthy(t)));
-    start_servers(config, checks, status)?;
+    let server_deps = server::secure::Deps {
+        node_name: identity.name.clone(),
+        checks: checks.clone(),
+        pods: Arc::new(move || status.pods()),
+        host: server_host,
+        stats: Arc::new(server::stats_api::Unavailable),
+        streaming: Arc::new(server::streaming_api::NotWired),
+        // API-server mode: the API client, for webhook authentication and authorization.
+        client: clients.as_ref().map(|c| c.client.clone()),
+    };
+    start_servers(config, checks, &server_deps)?;
     Ok(Agent { _api: api, _mux: mux, _file: file, _http: http })
 }
 
@@ -238,18 +253,25 @@ fn node_context(config: &Config, identity: &NodeIdentity, pod_logs_dir: PathBuf)
     }
 }
 
-fn start_servers(config: &Config, checks: Checks, status: status::Handle) -> Result<(), StartError> {
+fn start_servers(config: &Config, checks: Checks, deps: &server::secure::Deps) -> Result<(), StartError> {
     let k = &config.kubelet;
     if k.healthz_port > 0 {
         let addr = socket_addr(&k.healthz_bind_address, k.healthz_port);
         server::healthz::spawn(addr, checks.clone())
             .map_err(|error| StartError::Listen { what: "healthz", addr: addr.to_string(), error })?;
     }
+    if k.enable_server {
+        // Until the certificate module is wired in, a node without a serving certificate
+        // runs without the authenticated port rather than not at all.
+        match server::tls::serving_cert(config) {
+            Ok(cert) => {
+                server::secure::spawn_secure(config, deps, cert).map_err(StartError::Server)?;
+            }
+            Err(e) => log::error!("kubelet API on port {} not started: {e}", k.port),
+        }
+    }
     if k.read_only_port > 0 {
-        let addr = socket_addr(&k.address, k.read_only_port);
-        let sources = server::readonly::Sources { checks, pods: Arc::new(move || status.pods()) };
-        server::readonly::spawn(addr, sources)
-            .map_err(|error| StartError::Listen { what: "read-only port", addr: addr.to_string(), error })?;
+        server::secure::spawn_read_only(config, deps).map_err(StartError::Server)?;
     }
     Ok(())
 }

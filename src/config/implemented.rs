@@ -61,6 +61,22 @@ pub const IMPLEMENTED_FIELDS: &[&str] = &[
     "enableControllerAttachDetach",
     "localStorageCapacityIsolation",
     "reservedSystemCPUs",
+    "enableServer",
+    "address",
+    "port",
+    "tlsCertFile",
+    "tlsPrivateKeyFile",
+    "tlsCipherSuites",
+    "tlsMinVersion",
+    "authentication.x509.clientCAFile",
+    "authentication.webhook.enabled",
+    "authentication.webhook.cacheTTL",
+    "authentication.anonymous.enabled",
+    "authorization.mode",
+    "authorization.webhook.cacheAuthorizedTTL",
+    "authorization.webhook.cacheUnauthorizedTTL",
+    "enableDebuggingHandlers",
+    "enableSystemLogHandler",
 ];
 
 /// Fields the open issues deliver, with the issue number.
@@ -74,29 +90,22 @@ pub const PLANNED_FIELDS: &[(&str, u32)] = &[
     ("rotateCertificates", 4),
     ("providerID", 4),
     // Issue 7: the kubelet API on :10250.
-    ("enableServer", 7),
-    ("address", 7),
-    ("port", 7),
-    ("tlsCertFile", 7),
-    ("tlsPrivateKeyFile", 7),
-    ("tlsCipherSuites", 7),
-    ("tlsMinVersion", 7),
     ("serverTLSBootstrap", 7),
-    ("authentication.x509.clientCAFile", 7),
-    ("authentication.webhook.enabled", 7),
-    ("authentication.webhook.cacheTTL", 7),
-    ("authentication.anonymous.enabled", 7),
-    ("authorization.mode", 7),
-    ("authorization.webhook.cacheAuthorizedTTL", 7),
-    ("authorization.webhook.cacheUnauthorizedTTL", 7),
     ("streamingConnectionIdleTimeout", 7),
-    ("enableDebuggingHandlers", 7),
-    ("enableSystemLogHandler", 7),
 ];
 
 /// Flags that are not KubeletConfiguration fields and that the agent honours.
-pub const IMPLEMENTED_FLAGS: &[&str] =
-    &["config", "help", "version", "root-dir", "hostname-override", "node-ip", "kubeconfig", "node-labels", "v"];
+pub const IMPLEMENTED_FLAGS: &[&str] = &[
+    "config",
+    "help",
+    "version",
+    "root-dir",
+    "hostname-override",
+    "node-ip",
+    "kubeconfig",
+    "node-labels",
+    "v",
+];
 
 /// Flags that are not KubeletConfiguration fields, with the issue that delivers them.
 pub const PLANNED_FLAGS: &[(&str, u32)] = &[
@@ -183,7 +192,7 @@ mod tests {
     #[test]
     fn parents_summarise_their_leaves() {
         assert_eq!(field_status("logging.verbosity"), Status::Implemented);
-        assert_eq!(field_status("authentication"), Status::Planned(7));
+        assert_eq!(field_status("authentication"), Status::Implemented);
         assert_eq!(field_status("maxPods"), Status::Implemented);
         assert_eq!(field_status("containerLogMaxSize"), Status::Planned(3));
         assert_eq!(field_status("cpuManagerPolicy"), Status::NotImplemented);

@@ -41,6 +41,8 @@ const DIFFERENCES: &[&str] = &[
     "Some values upstream accepts and only fails on (or crashes on) later are refused at start: syncFrequency, fileCheckFrequency, httpCheckFrequency, nodeStatusUpdateFrequency, nodeStatusReportFrequency and runtimeRequestTimeout must be greater than 0; cgroupDriver must be cgroupfs or systemd; authorization.mode must be AlwaysAllow or Webhook; address, healthzBindAddress and clusterDNS must be IP addresses; containerLogMaxSize must be a quantity.",
     "--config-dir (drop-in configuration files), --cloud-provider, --lock-file, --exit-on-lock-contention, --runtime-cgroups, --image-credential-provider-config, --image-credential-provider-bin-dir, --housekeeping-interval and the deprecated garbage-collection and mounter flags are accepted and ignored, with a warning.",
     "Every setting that rkubelet accepts but does not act on yet is named in a warning at start; see the rkubelet line of each flag below and of each field in kubelet-config(5).",
+    "The kubelet API (port 10250) also serves /spec/ (machine facts as cAdvisor's MachineInfo names them: num_cores, memory_capacity, machine_id, system_uuid, boot_id, ...), which upstream dropped; /metrics/cadvisor answers with no metrics (container figures are in /stats/summary and /metrics/resource); /metrics/slis, /statusz, /flagz, /debug/pprof/ and /debug/flags/v are not served; /logs/ refuses paths that resolve outside /var/log.",
+    "tlsCipherSuites: TLS 1.2 suites Go knows but rkubelet's TLS library does not implement (CBC, RSA key exchange, RC4, 3DES) are skipped with a warning instead of being offered; TLS 1.0 and 1.1 are never offered (tlsMinVersion VersionTLS10 and VersionTLS11 act as VersionTLS12).",
 ];
 
 pub fn render_rkubelet_8() -> String {

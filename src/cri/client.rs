@@ -92,6 +92,20 @@ impl Client {
     ) -> Result<Resp, CriError> {
         let timeout = self.call_timeout.unwrap_or_else(|| timeout(self, request));
         log::trace!("CRI {method} (timeout {timeout:?})");
+        let started = std::time::Instant::now();
+        let result = self.call_inner(method, path, request, timeout, check);
+        crate::metrics::kubelet::runtime_operation(method, started.elapsed(), result.is_err());
+        result
+    }
+
+    fn call_inner<Req: Message, Resp: Message>(
+        &self,
+        method: &'static str,
+        path: &'static str,
+        request: &Req,
+        timeout: Option<Duration>,
+        check: Check<Req, Resp>,
+    ) -> Result<Resp, CriError> {
         let reply = self
             .transport
             .unary(path, &request.encode_to_vec(), timeout)

@@ -49,7 +49,7 @@ pub mod config;
 mod error;
 mod events;
 mod lease;
-mod machine;
+pub(crate) mod machine;
 mod patch;
 mod register;
 mod report;

@@ -105,6 +105,7 @@ pub fn spawn<R: Relister>(cfg: Config, relister: R, events: Sender<PlegEvent>) -
         waiters: Vec::new(),
         last_relist_ms: last_relist_ms.clone(),
         failures: 0,
+        previous_start: None,
     };
     std::thread::Builder::new().name("rk-pleg".into()).spawn(move || pleg.run(cfg, rx))?;
     Ok(PlegHandle { tx, last_relist_ms })
@@ -125,6 +126,8 @@ struct Pleg<R: Relister> {
     waiters: Vec<(String, Option<Instant>, Sender<PodStatus>)>,
     last_relist_ms: Arc<AtomicU64>,
     failures: u32,
+    /// When the previous relist started (kubelet_pleg_relist_interval_seconds).
+    previous_start: Option<Instant>,
 }
 
 impl<R: Relister> Pleg<R> {
@@ -188,6 +191,12 @@ impl<R: Relister> Pleg<R> {
 
     fn relist(&mut self) {
         let started = Instant::now();
+        let previous_start = self.previous_start.replace(started);
+        self.relist_at(started);
+        crate::metrics::kubelet::pleg_relist(started, previous_start);
+    }
+
+    fn relist_at(&mut self, started: Instant) {
         let pods = match self.relister.relist() {
             Ok(p) => p,
             Err(e) => {
@@ -204,6 +213,7 @@ impl<R: Relister> Pleg<R> {
             self.failures = 0;
         }
         let current: HashMap<String, RuntimePod> = pods.into_iter().map(|p| (p.uid.clone(), p)).collect();
+        crate::metrics::kubelet::running_from_relist(current.values());
         let evs = events(&self.previous, &current);
         // Re-read the pods that changed, and those never read yet.
         let mut stale: Vec<String> = evs.iter().map(|e| e.uid.clone()).collect();

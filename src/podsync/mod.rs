@@ -76,6 +76,8 @@ impl Syncer {
         };
         let status = status::generate(&input);
         let phase = status.phase.clone();
+        let previous_phase = previous.as_ref().and_then(|p| p.phase.as_deref());
+        crate::metrics::kubelet::pod_started(pod, previous_phase, phase.as_deref());
         self.deps.status.set(pod, status);
         phase
     }

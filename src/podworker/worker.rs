@@ -132,7 +132,10 @@ impl<S: PodSyncer> Worker<S> {
         };
         let (syncer, pod, cancel) = (&self.syncer, &self.pod, &self.cancel);
         let state = &mut self.state;
+        let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| syncer.sync_pod(state, pod, &status, cancel)));
+        let operation = if self.last_action.is_none() { "create" } else { "sync" };
+        crate::metrics::kubelet::pod_worker(operation, started.elapsed());
         self.last_action = Some(Instant::now());
         match outcome {
             Ok(SyncOutcome::Requeue(after)) => {
@@ -157,7 +160,9 @@ impl<S: PodSyncer> Worker<S> {
         };
         let (syncer, pod, grace) = (&self.syncer, &self.pod, self.grace);
         let state = &mut self.state;
+        let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| syncer.terminate_pod(state, pod, &status, grace)));
+        crate::metrics::kubelet::pod_worker("kill", started.elapsed());
         self.last_action = Some(Instant::now());
         match result {
             Ok(Ok(())) => {
@@ -185,7 +190,9 @@ impl<S: PodSyncer> Worker<S> {
         };
         let (syncer, pod) = (&self.syncer, &self.pod);
         let state = &mut self.state;
+        let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| syncer.cleanup_pod(state, pod, &status)));
+        crate::metrics::kubelet::pod_worker("terminated", started.elapsed());
         self.last_action = Some(Instant::now());
         match result {
             Ok(Ok(())) => {

@@ -2,15 +2,36 @@
 //!
 //! | port | module | what |
 //! | --- | --- | --- |
-//! | healthzBindAddress:healthzPort (127.0.0.1:10248) | [`healthz`] | `/healthz` for the supervisor |
-//! | address:readOnlyPort (0.0.0.0:10255, off when 0) | [`readonly`] | unauthenticated reads: `/pods`, `/healthz` |
+//! | healthzBindAddress:healthzPort (127.0.0.1:10248) | [`healthz`] | `/healthz` for the supervisor (tiny_http) |
+//! | address:port (0.0.0.0:10250, enableServer) | [`secure`] | the kubelet API over HTTPS, authenticated and authorized |
+//! | address:readOnlyPort (0.0.0.0:10255, off when 0) | [`secure`] | the unauthenticated read endpoints over HTTP |
 //!
-//! Each server is a `tiny_http` listener on its own thread; every request is answered on a
-//! short-lived thread of its own, so a slow client never holds up another.
+//! The two kubelet API ports share our own HTTP/1.1 stack ([`http`], [`listener`]): the
+//! authenticated port must see client certificates and hand upgraded connections to the
+//! streaming proxy, which tiny_http cannot do.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`http`] | request parsing (sans-I/O), chunked bodies, queries, response writing |
+//! | [`listener`] | TLS or plain connections, one thread each, keep-alive, timeouts, hand-off |
+//! | [`tls`] | serving certificate (reloaded on change), versions, cipher suites, client certs |
+//! | [`auth`] | x509 / token / anonymous authentication; AlwaysAllow / Webhook authorization |
+//! | [`routes`] | the endpoints, and which port offers which |
+//! | [`host`] | the runtime behind them in the agent (PLEG cache, CRI) |
+//! | [`streaming_api`], [`stats_api`] | the seams for the streaming proxy and the stats provider |
+//! | [`secure`] | starting both ports from the configuration |
 
+pub mod auth;
 pub mod checks;
 pub mod healthz;
-pub mod readonly;
+pub mod host;
+pub mod http;
+pub mod listener;
+pub mod routes;
+pub mod secure;
+pub mod stats_api;
+pub mod streaming_api;
+pub mod tls;
 
 use std::io;
 use std::net::SocketAddr;
