@@ -12,11 +12,14 @@
 //! | [`api`] | Kubernetes API objects (serde) |
 //! | [`config`] | flags and KubeletConfiguration |
 //! | [`kubeclient`] | the API server client (list/watch, patch) |
+//! | [`pki`] | DER, keys, CSRs, X.509 reading, self-signed certificates |
+//! | [`certificate`] | TLS bootstrap, client/serving certificate rotation, the serving pair |
 //! | [`logging`] | klog-style log lines |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
 //! | [`source`] | pod sources (file, HTTP) and the config mux |
 
 pub mod api;
+pub mod certificate;
 pub mod cli;
 pub mod config;
 pub mod events;
@@ -26,6 +29,7 @@ pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod pki;
 pub mod proto;
 pub mod status;
 pub mod source;
