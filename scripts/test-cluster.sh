@@ -60,10 +60,16 @@ build() {
 
 pid() { if [ -f "$pidfile" ]; then cat "$pidfile"; fi; }
 
+is_ours() { kill -0 "$1" 2>/dev/null && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q "rk-cluster.* up --dir $dir "; }
+
 running() {
     local p
     p=$(pid)
-    [ -n "$p" ] && kill -0 "$p" 2>/dev/null && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'rk-cluster.* up '
+    [ -n "$p" ] && is_ours "$p" && return 0
+    # A stale pid file: look for the instance of this directory before concluding it is down.
+    p=$(pgrep -f "rk-cluster.* up --dir $dir " | head -n 1 || true)
+    [ -n "$p" ] && is_ours "$p" && { echo "$p" >"$pidfile"; return 0; }
+    return 1
 }
 
 ready() {
@@ -76,6 +82,9 @@ print_env() {
     local bin=$1 kubelet
     kubelet=$("$bin" kubelet-kubeconfig --dir "$dir" --node-name "$node")
     grep -v '^KUBELET_KUBECONFIG=' "$dir/env" | sed "1a KUBELET_KUBECONFIG=$kubelet"
+    # Tests make kubeconfigs for node names of their own with it.
+    echo "RK_CLUSTER_BIN=$bin"
+    echo "RK_CLUSTER_DIR=$dir"
 }
 
 start() {

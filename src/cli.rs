@@ -56,8 +56,6 @@ fn fail(e: &config::ConfigError) -> i32 {
     1
 }
 
-/// Placeholder until the agent exists: the lead wires `crate::agent::run(config)` here.
-fn run_agent(_config: Config) -> i32 {
-    log::error!("agent not built yet");
-    1
+fn run_agent(config: Config) -> i32 {
+    crate::agent::run(config)
 }

@@ -5,32 +5,56 @@
 //!
 //! | module | what |
 //! | --- | --- |
-//! | [`proto`] | protobuf wire codec (sans-I/O) |
-//! | [`h2`] | HTTP/2 client with prior knowledge over a unix socket, and HPACK |
-//! | [`grpc`] | gRPC unary calls over `h2` |
-//! | [`cri`] | CRI v1 messages and the typed runtime/image client |
+//! | [`agent`] | start-up: build the managers, wire their channels, wait for a signal |
 //! | [`api`] | Kubernetes API objects (serde) |
-//! | [`config`] | flags and KubeletConfiguration |
-//! | [`kubeclient`] | the API server client (list/watch, patch) |
-//! | [`pki`] | DER, keys, CSRs, X.509 reading, self-signed certificates |
 //! | [`certificate`] | TLS bootstrap, client/serving certificate rotation, the serving pair |
+//! | [`cli`] | the command line: the agent, `--help`, `--version`, `rkubelet cri ...` |
+//! | [`config`] | flags and KubeletConfiguration |
+//! | [`cri`] | CRI v1 messages and the typed runtime/image client |
+//! | [`events`] | pod and node events (`Recorder`) |
+//! | [`grpc`] | gRPC unary calls over `h2` |
+//! | [`h2`] | HTTP/2 client with prior knowledge over a unix socket, and HPACK |
+//! | [`kubeclient`] | the API server client (list/watch, patch, reflector) |
+//! | [`kuberuntime`] | sandboxes and containers through CRI: configs, actions, sync, kill |
 //! | [`logging`] | klog-style log lines |
+//! | [`mirror`] | mirror pods of static pods on the API server |
+//! | [`node`] | the node's identity (name, IPs) |
+//! | [`nodestatus`] | API mode: Node registration, status, Lease, node events |
+//! | [`objects`] | Secret and ConfigMap managers, the Service cache (API-server mode) |
+//! | [`pki`] | DER, keys, CSRs, X.509 reading, self-signed certificates |
+//! | [`pleg`] | the pod lifecycle event generator and the runtime pod cache |
+//! | [`podsync`] | what a pod worker does for one pod |
+//! | [`podworker`] | one thread per pod, its mailbox and lifecycle |
+//! | [`proto`] | protobuf wire codec (sans-I/O) |
+//! | [`server`] | the healthz and read-only HTTP endpoints |
+//! | [`source`] | pod sources (file, HTTP, API server) and the config mux |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
-//! | [`source`] | pod sources (file, HTTP) and the config mux |
+//! | [`syncloop`] | the sync loop that dispatches work to pod workers |
+//! | [`version`] | the version we report |
 
+pub mod agent;
 pub mod api;
 pub mod certificate;
 pub mod cli;
 pub mod config;
-pub mod events;
 pub mod cri;
+pub mod events;
 pub mod grpc;
 pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod mirror;
+pub mod node;
+pub mod nodestatus;
+pub mod objects;
 pub mod pki;
+pub mod pleg;
+pub mod podsync;
+pub mod podworker;
 pub mod proto;
-pub mod status;
+pub mod server;
 pub mod source;
+pub mod status;
+pub mod syncloop;
 pub mod version;

@@ -16,31 +16,68 @@
 //! | [`labels`], [`hash`] | identity labels/annotations and the spec hash |
 //! | [`paths`] | pod directories and log paths |
 //! | [`build_error`] | [`BuildError`]: why a config could not be built |
+//!
+//! The runtime operations a pod worker calls, on a [`Runtime`] shared by all workers:
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`runtime`] | [`Runtime`], [`SyncContext`], [`SyncResult`] |
+//! | [`actions`] | [`compute_pod_actions`]: what one sync must do (pure) |
+//! | `sync`, `start` | [`Runtime::sync_pod`]: sandbox, init and app containers |
+//! | `kill`, `hooks` | [`Runtime::kill_pod`]: preStop hooks, grace periods, sidecar order |
+//! | `remove` | [`Runtime::remove_pod`], [`Runtime::cleanup_dead_containers`] |
+//! | `inspect`, `termination` | [`Runtime::pod_status`]: the runtime's view, termination messages |
+//! | [`relist`] | [`CriRelister`]: what PLEG lists every second |
+//! | [`backoff`] | restart and image pull backoff |
+//! | [`image`] | pull policy, pulls, credentials, image references |
+//! | [`error`] | [`RuntimeError`] |
 
+pub mod actions;
+pub mod backoff;
 pub mod build_error;
 pub mod cgroup;
 pub mod container;
 pub mod dns;
 pub mod downward;
 pub mod env;
+pub mod error;
 pub mod expand;
 pub mod hash;
+mod hooks;
 pub mod hosts;
+pub mod image;
+mod inspect;
+mod kill;
 pub mod labels;
 pub mod model;
 pub mod node;
 pub mod paths;
+pub mod relist;
+mod remove;
 pub mod resources;
+pub mod runtime;
 pub mod sandbox;
 pub mod security;
 pub mod service_env;
+mod start;
+mod sync;
+mod termination;
 
+#[cfg(test)]
+mod fake_runtime;
+#[cfg(test)]
+mod harness;
 #[cfg(test)]
 mod testutil;
 
+pub use actions::{ContainerVerdict, PodActions, ProbeResult, all_healthy, compute_pod_actions};
+pub use backoff::Backoff;
 pub use build_error::{BuildError, BuildErrorKind};
 pub use container::{ContainerInputs, ContainerKind, container_config};
 pub use env::{EnvSources, NoEnvSources};
+pub use error::RuntimeError;
 pub use model::{ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
 pub use node::{CgroupDriver, NodeContext};
+pub use relist::CriRelister;
+pub use runtime::{Runtime, RuntimeConfig, SyncContext, SyncResult, never_cancel, no_mounts};
 pub use sandbox::sandbox_config;

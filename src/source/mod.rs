@@ -3,7 +3,7 @@
 //! ```text
 //!  rk-src-file ─┐  SourceUpdate{source, pods}          ┌─ ConfigEvent::Update(PodUpdate{op, ..})
 //!  rk-src-http ─┼───────────────────────────► rk-mux ──┤
-//!  (api source)─┘  full snapshot of one source         └─ ConfigEvent::SourceReady(source)
+//!  rk-src-api ──┘  full snapshot of one source         └─ ConfigEvent::SourceReady(source)
 //! ```
 //!
 //! Every source sends the *whole* current set of its pods each time ([`SourceUpdate`], SET
@@ -19,11 +19,13 @@
 //! | [`validate`] | the checks a static pod must pass |
 //! | [`file`](mod@file) | `rk-src-file`: `staticPodPath`, re-read periodically and on inotify events |
 //! | [`http`] | `rk-src-http`: `staticPodURL`, polled |
+//! | [`apiserver`] | `rk-src-api`: pods bound to this node, listed and watched on the API server |
 
 use std::fmt;
 
 use crate::api::core::Pod;
 
+pub mod apiserver;
 pub mod defaults;
 pub mod file;
 pub mod http;

@@ -11,12 +11,23 @@
 //! stores. With one, every changed status is marked dirty and, once the queued commands are
 //! drained (many `set`s coalesce into one pass), handed to [`Syncer::sync`]; statuses the
 //! syncer could not write are retried on the next pass or every [`Config::sync_period`].
+//! A pod with a `deletionTimestamp` is offered on every `set` (as upstream forces it), so
+//! that its deletion can go ahead.
 //!
 //! ```text
 //!  set ──► store (guarded) ──► dirty ──► [drain queue] ──► Syncer::sync ──► clean
-//!                                 ▲                             │ Retry
-//!                                 └───────── sync_period ◄──────┘
+//!  mark_terminated ──────────────┘ ▲                             │ Retry    │ Forget
+//!  reconcile: API copy differs ────┤ (on the tick)               │          ▼
+//!                                  └───────── sync_period ◄──────┘       dropped
 //! ```
+//!
+//! [`Handle::mark_terminated`] is upstream's `TerminatePod`: the pod's worker stopped every
+//! container, so its status is made final ([`terminated_status`]) and flagged *finished*;
+//! only then may the syncer report a terminal phase and delete the pod from the API.
+//! [`Handle::reconcile`] gives the manager the API server's copy of a pod (the sync loop
+//! calls it for every API pod it is given, mirror pods included); on the next tick a status
+//! that differs from ours in what the kubelet owns is written again (upstream's
+//! `needsReconcile`).
 
 use std::collections::BTreeMap;
 use std::thread;
@@ -24,10 +35,14 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick, unbounded};
 
-use crate::api::core::{ContainerStatus, Pod, PodSpec, PodStatus};
+use crate::api::core::{Pod, PodStatus};
+use crate::source::CONFIG_MIRROR_ANNOTATION;
 
 use super::StatusError;
-use super::phase::{container_should_restart, is_terminal_phase};
+use super::apimerge::equal_by_kubelet;
+use super::phase::is_terminal_phase;
+use super::terminate::terminated_status;
+use super::transitions::check_transitions;
 
 /// How the manager is run.
 #[derive(Debug, Clone)]
@@ -58,12 +73,16 @@ pub enum SyncOutcome {
     Synced,
     /// Not written; offered again on the next pass.
     Retry,
+    /// The pod is gone from the destination for good (deleted there, or replaced by another
+    /// pod of the same name): drop the stored status.
+    Forget,
 }
 
 /// Sends a pod's status to its destination (issue 4: PATCH `pods/<name>/status`). Runs on
-/// the `rk-status` thread; the syncer logs its own failures.
+/// the `rk-status` thread; the syncer logs its own failures. `finished`: the pod was
+/// [`Handle::mark_terminated`] (no container can run any more).
 pub trait Syncer: Send {
-    fn sync(&mut self, pod: &Pod, status: &PodStatus) -> SyncOutcome;
+    fn sync(&mut self, pod: &Pod, status: &PodStatus, finished: bool) -> SyncOutcome;
 }
 
 enum Command {
@@ -77,6 +96,12 @@ enum Command {
     },
     Remove {
         uid: String,
+    },
+    MarkTerminated {
+        pod: Box<Pod>,
+    },
+    Reconcile {
+        pod: Box<Pod>,
     },
     Snapshot {
         reply: Sender<Vec<(Pod, PodStatus)>>,
@@ -144,6 +169,30 @@ impl Handle {
         }
     }
 
+    /// The pod's worker has stopped all its containers (upstream's `TerminatePod`): the
+    /// status becomes final and, in API mode, a pod being deleted is deleted from the API
+    /// once that status is written. `pod` is the newest copy (with its `deletionTimestamp`);
+    /// its own status is the starting point if none was ever set.
+    pub fn mark_terminated(&self, pod: &Pod) {
+        let cmd = Command::MarkTerminated {
+            pod: Box::new(pod.clone()),
+        };
+        if self.tx.send(cmd).is_err() {
+            log::error!(
+                "terminating status of pod {}: status manager is not running",
+                pod.full_name()
+            );
+        }
+    }
+
+    /// The API server's copy of a pod (or of a static pod's mirror pod), to write our status
+    /// again on the next tick if the API's differs from it in what the kubelet owns.
+    pub fn reconcile(&self, api_pod: &Pod) {
+        let _ = self.tx.send(Command::Reconcile {
+            pod: Box::new(api_pod.clone()),
+        });
+    }
+
     /// Every stored pod with its status, ordered by namespace and name.
     pub fn snapshot(&self) -> Vec<(Pod, PodStatus)> {
         self.ask("snapshot", |reply| Command::Snapshot { reply })
@@ -188,6 +237,10 @@ struct Entry {
     pod: Pod,
     status: PodStatus,
     dirty: bool,
+    /// Marked terminated: stays so (upstream's `podIsFinished`).
+    finished: bool,
+    /// The API's status, from [`Handle::reconcile`], until the next write.
+    api_status: Option<PodStatus>,
 }
 
 struct Manager {
@@ -209,6 +262,7 @@ impl Manager {
                     Err(_) => return, // every handle dropped
                 },
                 recv(ticker) -> _ => {
+                    self.mark_unreconciled();
                     self.sync_dirty();
                     continue;
                 }
@@ -233,6 +287,8 @@ impl Manager {
             Command::Remove { uid } => {
                 self.pods.remove(&uid);
             }
+            Command::MarkTerminated { pod } => self.mark_terminated(*pod),
+            Command::Reconcile { pod } => self.reconcile(*pod),
             Command::Snapshot { reply } => {
                 let mut all: Vec<(Pod, PodStatus)> = self
                     .pods
@@ -256,14 +312,14 @@ impl Manager {
     fn set(&mut self, pod: Pod, mut status: PodStatus) {
         let uid = pod.metadata.uid().to_string();
         let Some(entry) = self.pods.get_mut(&uid) else {
-            self.pods.insert(
-                uid,
-                Entry {
-                    pod,
-                    status,
-                    dirty: true,
-                },
-            );
+            let entry = Entry {
+                pod,
+                status,
+                dirty: true,
+                finished: false,
+                api_status: None,
+            };
+            self.pods.insert(uid, entry);
             return;
         };
         let old = &entry.status;
@@ -286,70 +342,70 @@ impl Manager {
             entry.pod = pod;
             return;
         }
-        entry.dirty |= entry.status != status;
+        entry.dirty |= entry.status != status || pod.metadata.deletion_timestamp.is_some();
         entry.status = status;
         entry.pod = pod;
+    }
+
+    fn mark_terminated(&mut self, pod: Pod) {
+        let uid = pod.metadata.uid().to_string();
+        let current = self
+            .pods
+            .get(&uid)
+            .map_or_else(|| pod.status.clone(), |e| e.status.clone());
+        self.set(pod.clone(), terminated_status(&pod, current));
+        if let Some(entry) = self.pods.get_mut(&uid) {
+            entry.finished = true;
+            entry.dirty = true;
+        }
+    }
+
+    /// Keeps the API's copy of the pod's status; a mirror pod's is our static pod's.
+    fn reconcile(&mut self, api_pod: Pod) {
+        let uid = api_pod
+            .metadata
+            .annotation(CONFIG_MIRROR_ANNOTATION)
+            .unwrap_or_else(|| api_pod.metadata.uid())
+            .to_string();
+        if let Some(entry) = self.pods.get_mut(&uid) {
+            entry.api_status = Some(api_pod.status);
+        }
+    }
+
+    /// Marks dirty the statuses the API shows differently (upstream's `needsReconcile`).
+    fn mark_unreconciled(&mut self) {
+        for entry in self.pods.values_mut().filter(|e| !e.dirty) {
+            if let Some(api) = entry.api_status.take()
+                && !equal_by_kubelet(&api, &entry.status)
+            {
+                log::debug!(
+                    "pod {}: status differs on the API server, writing it again",
+                    entry.pod.full_name()
+                );
+                entry.dirty = true;
+            }
+        }
     }
 
     fn sync_dirty(&mut self) {
         let Some(syncer) = self.syncer.as_mut() else {
             return;
         };
-        for entry in self.pods.values_mut().filter(|e| e.dirty) {
-            entry.dirty = syncer.sync(&entry.pod, &entry.status) == SyncOutcome::Retry;
-        }
-    }
-}
-
-/// A container whose old status is terminated and will not be restarted must not come back
-/// as non-terminated; `Err` names the first that does.
-fn check_transitions(old: &PodStatus, new: &PodStatus, spec: &PodSpec) -> Result<(), String> {
-    // Pods that restart everything (policy Always, or a RestartAllContainers rule) may.
-    let restart_all = spec
-        .init_containers
-        .iter()
-        .chain(&spec.containers)
-        .flat_map(|c| &c.restart_policy_rules)
-        .any(|r| r.action == "RestartAllContainers");
-    if matches!(spec.restart_policy.as_deref(), None | Some("Always")) || restart_all {
-        return Ok(());
-    }
-    let groups = [
-        (
-            &old.container_statuses,
-            &new.container_statuses,
-            &spec.containers,
-        ),
-        (
-            &old.init_container_statuses,
-            &new.init_container_statuses,
-            &spec.init_containers,
-        ),
-    ];
-    for (old_list, new_list, specs) in groups {
-        for o in old_list {
-            let Some(t) = o.state.as_ref().and_then(|s| s.terminated.as_ref()) else {
-                continue;
-            };
-            let spec_c = specs.iter().find(|c| c.name == o.name);
-            if spec_c.is_some_and(|c| {
-                c.is_restartable_init() || container_should_restart(c, spec, t.exit_code)
-            }) {
-                continue;
-            }
-            if new_list
-                .iter()
-                .any(|n: &ContainerStatus| n.name == o.name && !is_terminated(n))
-            {
-                return Err(o.name.clone());
+        let mut forget = Vec::new();
+        for (uid, entry) in self.pods.iter_mut().filter(|(_, e)| e.dirty) {
+            match syncer.sync(&entry.pod, &entry.status, entry.finished) {
+                SyncOutcome::Synced => {
+                    entry.dirty = false;
+                    entry.api_status = None;
+                }
+                SyncOutcome::Retry => {}
+                SyncOutcome::Forget => forget.push(uid.clone()),
             }
         }
+        for uid in forget {
+            self.pods.remove(&uid);
+        }
     }
-    Ok(())
-}
-
-fn is_terminated(s: &ContainerStatus) -> bool {
-    s.state.as_ref().is_some_and(|st| st.terminated.is_some())
 }
 
 #[cfg(test)]

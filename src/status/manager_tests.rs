@@ -115,7 +115,7 @@ struct Recorder {
 }
 
 impl Syncer for Recorder {
-    fn sync(&mut self, pod: &Pod, status: &PodStatus) -> SyncOutcome {
+    fn sync(&mut self, pod: &Pod, status: &PodStatus, _finished: bool) -> SyncOutcome {
         let _ = self
             .tx
             .send((pod.metadata.uid().to_string(), status.phase.clone()));
@@ -183,4 +183,135 @@ fn ping_fails_once_stopped() {
         Err(StatusError::Stopped { request: "ping" })
     ));
     assert_eq!(h.get("u1"), None);
+}
+
+/// Reports (uid, phase, finished) of every sync and answers with `outcomes` in turn
+/// (Synced once they run out).
+struct Scripted {
+    tx: Sender<(String, Option<String>, bool)>,
+    outcomes: Vec<SyncOutcome>,
+}
+
+impl Syncer for Scripted {
+    fn sync(&mut self, pod: &Pod, status: &PodStatus, finished: bool) -> SyncOutcome {
+        let _ = self.tx.send((
+            pod.metadata.uid().to_string(),
+            status.phase.clone(),
+            finished,
+        ));
+        if self.outcomes.is_empty() {
+            SyncOutcome::Synced
+        } else {
+            self.outcomes.remove(0)
+        }
+    }
+}
+
+fn scripted(
+    outcomes: Vec<SyncOutcome>,
+    period: Duration,
+) -> (Handle, Receiver<(String, Option<String>, bool)>) {
+    let (tx, rx) = unbounded();
+    let deps = Deps {
+        syncer: Some(Box::new(Scripted { tx, outcomes })),
+    };
+    (
+        spawn(
+            Config {
+                sync_period: period,
+            },
+            deps,
+        )
+        .expect("spawn"),
+        rx,
+    )
+}
+
+#[test]
+fn mark_terminated_makes_the_status_final_and_finished() {
+    let (h, rx) = scripted(vec![], Duration::from_secs(60));
+    let p = named("web", "default", "u1");
+    h.set(
+        &p,
+        PodStatus {
+            container_statuses: vec![running("app")],
+            ..phase("Running")
+        },
+    );
+    let (_, _, finished) = rx.recv_timeout(Duration::from_secs(5)).expect("first sync");
+    assert!(!finished);
+    let mut deleting = p.clone();
+    deleting.metadata.deletion_timestamp = Some(crate::api::time::Time::from_unix(1));
+    h.mark_terminated(&deleting);
+    let (uid, phase, finished) = rx.recv_timeout(Duration::from_secs(5)).expect("final sync");
+    assert_eq!(
+        (uid.as_str(), phase.as_deref(), finished),
+        ("u1", Some("Failed"), true)
+    );
+    let stored = h.get("u1").expect("kept");
+    let state = stored.container_statuses[0]
+        .state
+        .as_ref()
+        .and_then(|s| s.terminated.as_ref());
+    assert_eq!(state.map(|t| t.exit_code), Some(137));
+    // Finished stays; a deleting pod is offered on every set, even unchanged.
+    h.set(&deleting, stored);
+    let (_, _, finished) = rx.recv_timeout(Duration::from_secs(5)).expect("forced");
+    assert!(finished, "finished stays");
+    h.stop();
+}
+
+#[test]
+fn mark_terminated_without_a_status_starts_from_the_pods() {
+    let (h, rx) = scripted(vec![], Duration::from_secs(60));
+    let mut p = named("web", "default", "u9");
+    p.status = phase("Pending");
+    h.mark_terminated(&p);
+    let got = rx.recv_timeout(Duration::from_secs(5)).expect("sync");
+    assert_eq!(got, ("u9".to_string(), Some("Failed".to_string()), true));
+    h.stop();
+}
+
+#[test]
+fn forget_drops_the_status() {
+    let (h, rx) = scripted(vec![SyncOutcome::Forget], Duration::from_secs(60));
+    h.set(&named("web", "default", "u1"), phase("Running"));
+    rx.recv_timeout(Duration::from_secs(5)).expect("sync");
+    h.ping().expect("alive");
+    assert_eq!(h.get("u1"), None);
+    h.stop();
+}
+
+#[test]
+fn reconcile_writes_again_when_the_api_differs() {
+    let (h, rx) = scripted(vec![], Duration::from_millis(30));
+    let p = named("web", "default", "u1");
+    h.set(&p, phase("Running"));
+    rx.recv_timeout(Duration::from_secs(5)).expect("first sync");
+    // The API shows what we wrote: nothing to do.
+    let mut api = p.clone();
+    api.status = phase("Running");
+    h.reconcile(&api);
+    assert!(
+        rx.recv_timeout(Duration::from_millis(200)).is_err(),
+        "equal: no sync"
+    );
+    // Someone else changed it: written again on the tick.
+    api.status = phase("Pending");
+    h.reconcile(&api);
+    let again = rx.recv_timeout(Duration::from_secs(5)).expect("reconciled");
+    assert_eq!(again.1.as_deref(), Some("Running"));
+    // A mirror pod's copy counts for its static pod (by the mirror annotation).
+    let mut mirror = named("web", "default", "mirror-uid");
+    mirror
+        .metadata
+        .annotations
+        .insert(crate::source::CONFIG_MIRROR_ANNOTATION.into(), "u1".into());
+    mirror.status = phase("Pending");
+    h.reconcile(&mirror);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).expect("mirror").0,
+        "u1"
+    );
+    h.stop();
 }

@@ -10,6 +10,10 @@
 //! | [`conditions`] | pod conditions and their transition times |
 //! | [`reason`] | the per-pod [`ReasonCache`] of start failures ([`StartFailure`]) |
 //! | [`manager`] | the `rk-status` thread and its [`Handle`] |
+//! | [`terminate`] | the final status of a pod whose containers all stopped (`TerminatePod`) |
+//! | [`apisync`] | API mode: the [`Syncer`] that PATCHes `pods/<name>/status` and deletes pods |
+//! | [`apimerge`] | what to send given the API's copy (`mergePodStatus`) |
+//! | [`patch`] | the strategic-merge patch of a status (`PatchPodStatus`) |
 //!
 //! A pod worker keeps a [`ReasonCache`], reads the runtime status from PLEG, calls
 //! [`generate()`] with the previous status it got from [`Handle::get`], and hands the result
@@ -20,13 +24,18 @@
 use std::fmt;
 use std::io;
 
+pub mod apimerge;
+pub mod apisync;
 pub mod conditions;
 pub mod containers;
 pub mod generate;
 pub mod manager;
+pub mod patch;
 pub mod phase;
 pub mod probes;
 pub mod reason;
+pub mod terminate;
+mod transitions;
 
 #[cfg(test)]
 mod testutil;

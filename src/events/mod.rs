@@ -1,8 +1,19 @@
 //! Events about pods and the node (`Pulling`, `Started`, `BackOff`, `NodeReady`, ...).
 //!
-//! Code that notices something worth an event calls a [`Recorder`]; standalone it only logs,
-//! in API-server mode the recorder posts `core/v1` Events (rate-limited by eventRecordQPS and
-//! eventBurst).
+//! Code that notices something worth an event calls a [`Recorder`]; standalone it only logs
+//! ([`LogRecorder`]), in API-server mode [`api::ApiRecorder`] posts `core/v1` Events, deduplicated
+//! and aggregated as client-go's event correlator does ([`correlate`]) and rate-limited by
+//! eventRecordQPS and eventBurst.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`api`] | `ApiRecorder`: the `rk-events` thread posting and patching Events |
+//! | [`correlate`] | aggregation, deduplication (count++), per-object spam filter |
+//! | [`lru`] | the bounded caches the correlator keeps its memory in |
+
+pub mod api;
+pub mod correlate;
+pub mod lru;
 
 use crate::api::core::Pod;
 
@@ -54,6 +65,16 @@ pub mod reason {
 /// the pod itself, as upstream's involvedObject.fieldPath.
 pub trait Recorder: Send + Sync {
     fn pod_event(&self, pod: &Pod, field_path: &str, kind: EventType, reason: &str, message: &str);
+
+    /// An event about the node (`Starting`, `NodeReady`, `RegisteredNode`). Upstream's node
+    /// reference carries the node *name* as its UID: pass `node_name` for `node_uid` to match.
+    fn node_event(&self, node_name: &str, node_uid: &str, kind: EventType, reason: &str, message: &str) {
+        let _ = node_uid;
+        match kind {
+            EventType::Normal => log::info!("event node/{node_name}: {reason}: {message}"),
+            EventType::Warning => log::warn!("event node/{node_name}: {reason}: {message}"),
+        }
+    }
 }
 
 /// The recorder of a standalone node: events become log lines.

@@ -1,0 +1,121 @@
+//! Removing what a pod left in the runtime: everything once the pod is gone
+//! ([`Runtime::remove_pod`]), or the dead containers and sandboxes nobody will look at again
+//! (upstream's container GC for one pod, [`Runtime::cleanup_dead_containers`]).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+
+use super::error::RuntimeError;
+use super::model::{ContainerState, ContainerStatus, PodStatus, SandboxState};
+use super::paths::{etc_hosts_path, pod_dir, pod_log_dir};
+use super::runtime::Runtime;
+use crate::api::core::Pod;
+use crate::cri;
+use crate::status::reason::pod_desc;
+
+/// Upstream's default `MaxPerPodContainer`: dead instances kept per container name.
+pub const MAX_PER_POD_CONTAINER: usize = 1;
+
+fn ignore_not_found(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+impl Runtime {
+    /// Removes one container (stopped or not; NotFound counts as done).
+    pub(crate) fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
+        match self.cri.remove_container(&cri::RemoveContainerRequest { container_id: id.to_string() }) {
+            Err(e) if !e.is_not_found() => Err(RuntimeError::cri(format!("container {id}"), e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Stops (if needed) and removes one sandbox.
+    fn remove_sandbox(&self, id: &str, ready: bool) -> Result<(), RuntimeError> {
+        let what = || format!("sandbox {id}");
+        if ready {
+            match self.cri.stop_pod_sandbox(&cri::StopPodSandboxRequest { pod_sandbox_id: id.to_string() }) {
+                Err(e) if !e.is_not_found() => return Err(RuntimeError::cri(what(), e)),
+                _ => {}
+            }
+        }
+        match self.cri.remove_pod_sandbox(&cri::RemovePodSandboxRequest { pod_sandbox_id: id.to_string() }) {
+            Err(e) if !e.is_not_found() => Err(RuntimeError::cri(what(), e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes every container and sandbox of a pod that is gone, then its logs and the
+    /// files rkubelet made for it (volume directories are left to the volume manager; the pod
+    /// directory goes only when nothing else is in it).
+    pub fn remove_pod(&self, status: &PodStatus) -> Result<(), RuntimeError> {
+        for c in &status.containers {
+            if c.state == Some(ContainerState::Running) {
+                let req = cri::StopContainerRequest { container_id: c.id.clone(), timeout: 0 };
+                match self.cri.stop_container(&req) {
+                    Err(e) if !e.is_not_found() => {
+                        return Err(RuntimeError::cri(format!("container {}", c.id), e));
+                    }
+                    _ => {}
+                }
+            }
+            self.remove_container(&c.id)?;
+        }
+        for s in &status.sandboxes {
+            self.remove_sandbox(&s.id, s.state == SandboxState::Ready)?;
+        }
+        if status.uid.is_empty() {
+            return Ok(());
+        }
+        if !status.name.is_empty() {
+            let logs = pod_log_dir(&self.node, &status.namespace, &status.name, &status.uid);
+            ignore_not_found(fs::remove_dir_all(&logs)).map_err(|e| RuntimeError::io("remove", logs, e))?;
+        }
+        let etc_hosts = etc_hosts_path(&self.node, &status.uid);
+        ignore_not_found(fs::remove_file(&etc_hosts))
+            .map_err(|e| RuntimeError::io("remove", etc_hosts, e))?;
+        let dir = pod_dir(&self.node, &status.uid);
+        let containers = dir.join("containers");
+        ignore_not_found(fs::remove_dir_all(&containers))
+            .map_err(|e| RuntimeError::io("remove", containers, e))?;
+        // Only empty directories: a mounted volume keeps the pod directory.
+        for d in [dir.join("volumes"), dir.join("plugins"), dir.clone()] {
+            if let Err(e) = ignore_not_found(fs::remove_dir(&d)) {
+                log::debug!("keeping {}: {e}", d.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the dead containers of a running pod beyond the newest one per container name,
+    /// and its older sandboxes that are neither ready nor hold containers (upstream's GC with
+    /// `maxPerPodContainer` 1 and `minAge` 0, for one pod).
+    pub fn cleanup_dead_containers(&self, pod: &Pod, status: &PodStatus) -> Result<(), RuntimeError> {
+        let mut by_name: BTreeMap<&str, Vec<&ContainerStatus>> = BTreeMap::new();
+        for c in status.containers.iter().filter(|c| c.state != Some(ContainerState::Running)) {
+            by_name.entry(c.name.as_str()).or_default().push(c);
+        }
+        let mut removed = Vec::new();
+        for dead in by_name.values() {
+            // `status.containers` is newest first.
+            for c in dead.iter().skip(MAX_PER_POD_CONTAINER) {
+                log::debug!("removing dead container {} ({}) of pod {}", c.name, c.id, pod_desc(pod));
+                self.remove_container(&c.id)?;
+                removed.push(c.id.as_str());
+            }
+        }
+        let in_use = |sandbox: &str| {
+            status.containers.iter().any(|c| c.sandbox_id == sandbox && !removed.contains(&c.id.as_str()))
+        };
+        for s in status.sandboxes.iter().skip(1) {
+            if s.state != SandboxState::Ready && !in_use(&s.id) {
+                log::debug!("removing old sandbox {} of pod {}", s.id, pod_desc(pod));
+                self.remove_sandbox(&s.id, false)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! What a pod worker does for one pod: the agent's [`PodSyncer`].
+//!
+//! One sync, as upstream's `SyncPod`: compute the API status from the runtime's view and hand
+//! it to the status manager; a pod in a terminal phase stops here (the worker then terminates
+//! it); otherwise let the runtime manager act (sandbox, images, containers), and ask PLEG to
+//! look again at once when something changed, so the next sync sees it without waiting a tick.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::api::Time;
+use crate::api::core::Pod;
+use crate::events::Recorder;
+use crate::kuberuntime::{self, Backoff, EnvSources, PodStatus, Runtime, SyncContext};
+use crate::pleg::PlegHandle;
+use crate::podworker::{Cancel, PodSyncer, SyncOutcome};
+use crate::status::{self, GenerateInput, ProbeResults, ReasonCache};
+
+/// How long a worker waits for PLEG to produce a fresh view before trying again.
+const STATUS_WAIT: Duration = Duration::from_secs(10);
+
+pub struct Config {
+    /// syncFrequency: the longest a running pod goes without a sync.
+    pub sync_frequency: Duration,
+    /// The node's IPs for `hostIP(s)`; empty on a standalone node, as upstream.
+    pub host_ips: Vec<String>,
+    /// The runtime's name, the prefix of container IDs (`containerd://...`).
+    pub runtime_name: String,
+    /// When this agent started (readiness of adopted containers).
+    pub started: Time,
+}
+
+pub struct Deps {
+    pub runtime: Arc<Runtime>,
+    pub pleg: PlegHandle,
+    pub status: status::Handle,
+    pub env: Arc<dyn EnvSources + Send + Sync>,
+    pub recorder: Arc<dyn Recorder>,
+    /// API mode: static pods get mirror pods.
+    pub mirror: Option<crate::mirror::MirrorHandle>,
+}
+
+pub struct Syncer {
+    cfg: Config,
+    deps: Deps,
+}
+
+/// What a worker remembers about its pod between syncs.
+#[derive(Default)]
+pub struct PodMemory {
+    backoff: Backoff,
+    reasons: ReasonCache,
+}
+
+impl Syncer {
+    pub fn new(cfg: Config, deps: Deps) -> Syncer {
+        Syncer { cfg, deps }
+    }
+
+    /// Compute the API status and hand it to the status manager; returns its phase.
+    fn publish_status(&self, mem: &PodMemory, pod: &Pod, runtime: &PodStatus, terminal: bool) -> Option<String> {
+        let uid = pod.metadata.uid.as_deref().unwrap_or_default();
+        let previous = self.deps.status.get(uid);
+        let probes = ProbeResults::default();
+        let input = GenerateInput {
+            pod,
+            runtime,
+            reasons: &mem.reasons,
+            previous: previous.as_ref(),
+            host_ips: &self.cfg.host_ips,
+            probes: &probes,
+            pod_is_terminal: terminal,
+            runtime_name: &self.cfg.runtime_name,
+            agent_start: Some(self.cfg.started),
+            now: Time::now(),
+        };
+        let status = status::generate(&input);
+        let phase = status.phase.clone();
+        self.deps.status.set(pod, status);
+        phase
+    }
+}
+
+fn is_terminal(phase: Option<&str>) -> bool {
+    matches!(phase, Some("Succeeded" | "Failed"))
+}
+
+impl PodSyncer for Syncer {
+    type State = PodMemory;
+
+    fn runtime_status(&self, pod: &Pod, since: Option<Instant>) -> Option<PodStatus> {
+        let uid = pod.metadata.uid.as_deref().unwrap_or_default();
+        self.deps.pleg.newer_than(uid, since, STATUS_WAIT)
+    }
+
+    fn sync_pod(&self, mem: &mut PodMemory, pod: &Pod, runtime: &PodStatus, cancel: &Cancel) -> SyncOutcome {
+        if let Some(mirror) = &self.deps.mirror {
+            if crate::source::is_static_pod(pod) {
+                mirror.ensure(pod);
+            }
+        }
+        let phase = self.publish_status(mem, pod, runtime, false);
+        if is_terminal(phase.as_deref()) {
+            return SyncOutcome::Terminal;
+        }
+        let no_mounts = |_: &crate::api::core::Container| Vec::new();
+        let stop = || cancel.is_set();
+        let mut ctx = SyncContext {
+            backoff: &mut mem.backoff,
+            reasons: &mut mem.reasons,
+            mounts: &no_mounts,
+            env: self.deps.env.as_ref(),
+            pull_secrets: &[],
+            verdicts: &kuberuntime::all_healthy,
+            cancel: &stop,
+        };
+        let result = self.deps.runtime.sync_pod(pod, runtime, &mut ctx);
+        if let Some(e) = &result.error {
+            log::debug!("sync of pod {} did not finish: {e}", status::reason::pod_desc(pod));
+            // The failure is in the reason cache now (CrashLoopBackOff, ErrImagePull...): show
+            // it at once rather than at the next sync, which may be a whole backoff away.
+            self.publish_status(mem, pod, runtime, false);
+        }
+        if result.changed {
+            self.deps.pleg.refresh(pod.metadata.uid.as_deref().unwrap_or_default());
+        }
+        let after = result.requeue_after.map_or(self.cfg.sync_frequency, |d| d.min(self.cfg.sync_frequency));
+        SyncOutcome::Requeue(after)
+    }
+
+    fn terminate_pod(&self, mem: &mut PodMemory, pod: &Pod, runtime: &PodStatus, grace: Option<i64>) -> Result<(), String> {
+        let known = pod.metadata.name.as_deref().is_some_and(|n| !n.is_empty()) && !pod.spec.containers.is_empty();
+        self.deps.runtime.kill_pod(known.then_some(pod), runtime, grace).map_err(|e| e.to_string())?;
+        if known {
+            // The final status: every container stopped, the phase settled.
+            let uid = pod.metadata.uid.as_deref().unwrap_or_default();
+            let since = Instant::now();
+            self.deps.pleg.refresh(uid);
+            let after = self.deps.pleg.newer_than(uid, Some(since), STATUS_WAIT);
+            self.publish_status(mem, pod, after.as_ref().unwrap_or(runtime), true);
+        }
+        Ok(())
+    }
+
+    fn cleanup_pod(&self, _mem: &mut PodMemory, _pod: &Pod, runtime: &PodStatus) -> Result<(), String> {
+        self.deps.runtime.remove_pod(runtime).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,51 @@
+//! Housekeeping: stop and clean up what runs on the node but no source wants.
+//!
+//! Only once every configured source delivered its first set (upstream's `sourcesReady`):
+//! after a restart with the API server down, no API pod may be killed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::SyncLoop;
+use crate::api::core::Pod;
+use crate::podworker::{PodSyncer, UpdateKind, Work};
+
+/// How long housekeeping waits for PLEG's snapshot before skipping a round.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(1);
+
+impl<S: PodSyncer> SyncLoop<S> {
+    pub(super) fn housekeeping(&mut self) {
+        if !self.sources_ready() {
+            return;
+        }
+        if let Some(api) = &self.api {
+            let statics = self.pods.pods().filter(|p| crate::source::is_static_pod(p)).map(|p| super::full_name(p));
+            api.mirror.delete_orphans(statics.collect::<Vec<_>>());
+        }
+        // Sandboxes and containers of pods nobody knows (deleted while we were down).
+        let Some(runtime) = self.pleg.snapshot(SNAPSHOT_TIMEOUT) else {
+            log::debug!("housekeeping: PLEG busy, skipping this round");
+            return;
+        };
+        for rp in runtime {
+            if rp.uid.is_empty() || self.pods.contains(&rp.uid) || self.workers.phase(&rp.uid).is_some() {
+                continue;
+            }
+            if rp.sandboxes.is_empty() && rp.containers.is_empty() {
+                continue;
+            }
+            log::info!("removing orphaned pod {}/{} ({}) from the runtime", rp.namespace, rp.name, rp.uid);
+            let pod = Arc::new(placeholder(&rp.uid, &rp.name, &rp.namespace));
+            self.workers.update(Work::new(pod, UpdateKind::Remove));
+        }
+    }
+}
+
+/// A pod object for a pod we only know from the runtime: enough identity to stop it.
+fn placeholder(uid: &str, name: &str, namespace: &str) -> Pod {
+    let mut p = Pod::default();
+    p.metadata.uid = Some(uid.to_string());
+    p.metadata.name = Some(name.to_string());
+    p.metadata.namespace = Some(namespace.to_string());
+    p
+}

@@ -1,0 +1,269 @@
+//! The sync loop: one thread that turns what happens into work for the pod workers.
+//!
+//! `rk-syncloop` selects over:
+//!
+//! | channel | what it means | what we do |
+//! | --- | --- | --- |
+//! | config | the mux saw pods added, updated, deleted, removed or a source ready | update the pod manager, dispatch to workers |
+//! | pleg | a container started, died or went away | sync that pod |
+//! | reports | a worker synced, terminated or finished a pod | schedule its next sync, or forget it |
+//! | sync tick (1 s) | time passes | sync the pods that are due (resync period, expired backoffs) |
+//! | housekeeping tick (2 s) | time passes | stop what runs but should not (only once every source is ready) |
+//!
+//! It holds nothing but dispatch: pods live in [`PodManager`], per-pod work in the workers.
+
+mod housekeeping;
+mod podmanager;
+mod queue;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, select, tick};
+
+use crate::api::core::Pod;
+use crate::pleg::{EventKind, PlegEvent, PlegHandle};
+use crate::podworker::{Phase, PodSyncer, PodWorkers, Report, UpdateKind, Work};
+use crate::source::{ConfigEvent, Op, PodUpdate, Source};
+
+pub use podmanager::{PodManager, full_name};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// syncFrequency: how often a running pod is synced when nothing happens.
+    pub sync_frequency: Duration,
+    pub housekeeping_period: Duration,
+    /// The sources that must each deliver a first set before anything may be cleaned up.
+    pub sources: Vec<Source>,
+    /// maxPods: admission refuses pods beyond this many.
+    pub max_pods: usize,
+}
+
+pub struct Deps<S: PodSyncer> {
+    pub config: Receiver<ConfigEvent>,
+    pub pleg_events: Receiver<PlegEvent>,
+    pub pleg: PlegHandle,
+    pub syncer: Arc<S>,
+    pub status: crate::status::Handle,
+    pub health: Health,
+    /// API-server mode's managers the loop keeps informed; `None` standalone.
+    pub api: Option<ApiHooks>,
+}
+
+/// What the sync loop tells the API-mode managers about pods coming and going.
+#[derive(Clone)]
+pub struct ApiHooks {
+    pub mirror: crate::mirror::MirrorHandle,
+    pub objects: Arc<crate::objects::ApiObjects>,
+}
+
+/// When the sync loop last went round, for /healthz.
+#[derive(Clone, Default)]
+pub struct Health(Arc<AtomicU64>);
+
+impl Health {
+    fn beat(&self) {
+        let ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+        self.0.store(u64::try_from(ms).unwrap_or(u64::MAX), Ordering::Release);
+    }
+
+    /// True when the loop went round within `threshold`.
+    pub fn healthy(&self, threshold: Duration) -> bool {
+        let last = self.0.load(Ordering::Acquire);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+        let now = u64::try_from(now).unwrap_or(u64::MAX);
+        last != 0 && now.saturating_sub(last) <= u64::try_from(threshold.as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Start `rk-syncloop`.
+pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let (report_tx, reports) = crossbeam_channel::unbounded();
+    let mut lp = SyncLoop {
+        workers: PodWorkers::new(deps.syncer.clone(), report_tx),
+        pods: PodManager::default(),
+        queue: queue::WorkQueue::default(),
+        ready: HashSet::new(),
+        pleg: deps.pleg.clone(),
+        status: deps.status.clone(),
+        api: deps.api.clone(),
+        cfg,
+    };
+    std::thread::Builder::new()
+        .name("rk-syncloop".into())
+        .spawn(move || lp.run(&deps.config, &deps.pleg_events, &reports, &deps.health))
+}
+
+struct SyncLoop<S: PodSyncer> {
+    cfg: Config,
+    pods: PodManager,
+    workers: PodWorkers<S>,
+    queue: queue::WorkQueue,
+    ready: HashSet<Source>,
+    pleg: PlegHandle,
+    status: crate::status::Handle,
+    api: Option<ApiHooks>,
+}
+
+impl<S: PodSyncer> SyncLoop<S> {
+    fn run(&mut self, config: &Receiver<ConfigEvent>, pleg: &Receiver<PlegEvent>, reports: &Receiver<Report>, health: &Health) {
+        let sync_tick = tick(Duration::from_secs(1));
+        let housekeeping_tick = tick(self.cfg.housekeeping_period);
+        health.beat();
+        loop {
+            select! {
+                recv(config) -> ev => match ev {
+                    Ok(ev) => self.on_config(ev),
+                    Err(_) => { log::info!("sync loop: configuration closed, stopping"); return; }
+                },
+                recv(pleg) -> ev => if let Ok(ev) = ev { self.on_pleg(ev) },
+                recv(reports) -> r => if let Ok(r) = r { self.on_report(r) },
+                recv(sync_tick) -> _ => self.on_sync_tick(),
+                recv(housekeeping_tick) -> _ => self.housekeeping(),
+            }
+            health.beat();
+        }
+    }
+
+    fn on_config(&mut self, ev: ConfigEvent) {
+        match ev {
+            ConfigEvent::SourceReady(s) => {
+                log::info!("source {s} delivered its first set of pods");
+                self.ready.insert(s);
+            }
+            ConfigEvent::Update(PodUpdate { op, source, pods }) => {
+                log::debug!("{op} from {source}: {}", names(&pods));
+                for pod in pods {
+                    self.on_pod(op, pod);
+                }
+            }
+        }
+    }
+
+    fn on_pod(&mut self, op: Op, pod: Pod) {
+        if let Some(api) = &self.api {
+            // Secrets and ConfigMaps a pod refers to are watched while it exists; API pods
+            // (mirror pods too) let the status manager compare with what the server shows.
+            match op {
+                Op::Remove => api.objects.unregister_pod(&pod),
+                _ => api.objects.register_pod(&pod),
+            }
+            if matches!(op, Op::Add | Op::Update | Op::Reconcile | Op::Delete)
+                && crate::source::pod_source(&pod) == Some(Source::Api)
+            {
+                self.status.reconcile(&pod);
+            }
+        }
+        match op {
+            Op::Add => {
+                if let Some(reason) = self.admit(&pod) {
+                    self.reject(pod, reason);
+                    return;
+                }
+                self.upsert_and_dispatch(pod);
+            }
+            Op::Update | Op::Reconcile | Op::Delete => self.upsert_and_dispatch(pod),
+            Op::Remove => {
+                if let Some(p) = self.pods.remove(&pod) {
+                    self.queue.forget(podmanager::uid(&p));
+                    self.workers.update(Work::new(p, UpdateKind::Remove));
+                }
+            }
+        }
+    }
+
+    fn upsert_and_dispatch(&mut self, pod: Pod) {
+        let Some(pod) = self.pods.upsert(pod) else { return };
+        let kind = if pod.metadata.deletion_timestamp.is_some() {
+            UpdateKind::Kill { grace: pod.metadata.deletion_grace_period_seconds }
+        } else {
+            UpdateKind::Sync
+        };
+        self.workers.update(Work::new(pod, kind));
+    }
+
+    /// Upstream's admission, the part that applies here: the pod count. `Some(reason)` rejects.
+    fn admit(&self, pod: &Pod) -> Option<(String, String)> {
+        let uid = podmanager::uid(pod);
+        if self.pods.contains(uid) {
+            return None;
+        }
+        let active = self
+            .pods
+            .pods()
+            .filter(|p| self.workers.phase(podmanager::uid(p)).is_some_and(|ph| ph != Phase::Terminated))
+            .count();
+        if active >= self.cfg.max_pods {
+            return Some((
+                "OutOfpods".into(),
+                format!(
+                    "Node didn't have enough resource: pods, requested: 1, used: {active}, capacity: {}",
+                    self.cfg.max_pods
+                ),
+            ));
+        }
+        None
+    }
+
+    fn reject(&mut self, pod: Pod, (reason, message): (String, String)) {
+        log::warn!("pod {} rejected: {reason}: {message}", full_name(&pod));
+        let status = crate::api::core::PodStatus {
+            phase: Some("Failed".into()),
+            reason: Some(reason),
+            message: Some(message),
+            ..Default::default()
+        };
+        self.status.set(&pod, status);
+        // Known, so later updates of it are not admitted again; never run.
+        self.pods.upsert(pod);
+    }
+
+    fn on_pleg(&mut self, ev: PlegEvent) {
+        if ev.kind == EventKind::ContainerRemoved {
+            return;
+        }
+        if let Some(pod) = self.pods.get(&ev.uid)
+            && self.workers.phase(&ev.uid).is_some() {
+                let pod = pod.clone();
+                self.workers.update(Work::new(pod, UpdateKind::Sync));
+            }
+    }
+
+    fn on_report(&mut self, r: Report) {
+        if let Report::Synced { uid, after } = &r {
+            self.queue.schedule(uid, Instant::now() + *after);
+        }
+        if let Report::Terminated { uid } = &r {
+            if let Some(pod) = self.pods.get(uid) {
+                self.status.mark_terminated(pod);
+            }
+        }
+        if let Report::Finished { uid } = &r {
+            self.queue.forget(uid);
+            if !self.pods.contains(uid) {
+                self.status.remove(uid);
+            }
+        }
+        self.workers.observe(&r);
+    }
+
+    fn on_sync_tick(&mut self) {
+        for uid in self.queue.take_due(Instant::now()) {
+            let Some(pod) = self.pods.get(&uid).cloned() else { continue };
+            if self.workers.phase(&uid) == Some(Phase::Syncing) {
+                self.workers.update(Work::new(pod, UpdateKind::Sync));
+            }
+        }
+    }
+
+    /// Every configured source has delivered its first set: only then may we remove pods.
+    fn sources_ready(&self) -> bool {
+        self.cfg.sources.iter().all(|s| self.ready.contains(s))
+    }
+}
+
+fn names(pods: &[Pod]) -> String {
+    pods.iter().map(full_name).collect::<Vec<_>>().join(", ")
+}
