@@ -186,12 +186,13 @@ fn steps(cluster: &Cluster, admin: &Client, node: &str, work: &Path) {
         wait: Duration::from_secs(120),
     };
     let server_manager = manager::spawn(serving, node_client).expect("spawn serving");
-    let approver = {
-        let (admin, node, kubectl) = (admin.clone(), node.to_string(), cluster.kubectl.clone());
-        std::thread::spawn(move || approve_serving_csr(&admin, &node, &kubectl))
-    };
-    let served = server_manager.rotate_now().expect("serving certificate");
-    let approved_name = approver.join().expect("approver thread");
+    let requester = std::thread::spawn(move || {
+        let outcome = server_manager.rotate_now();
+        (outcome, server_manager)
+    });
+    let approved_name = approve_serving_csr(admin, node, &cluster.kubectl);
+    let (outcome, server_manager) = requester.join().expect("requester thread");
+    let served = outcome.expect("serving certificate");
     println!("serving CSR {approved_name} approved; certificate in {}", served.display());
     let pair = server_manager.current().expect("current").expect("a pair");
     let leaf = pair.leaf;
@@ -217,12 +218,11 @@ fn approve_serving_csr(admin: &Client, node: &str, kubectl: &Path) -> String {
             assert_eq!(c.spec.usages, vec!["digital signature", "server auth"]);
             let out =
                 Command::new(kubectl).args(["certificate", "approve", &name]).output().expect("run kubectl");
-            assert!(
-                out.status.success(),
-                "kubectl certificate approve: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            return name;
+            if out.status.success() {
+                return name;
+            }
+            // e.g. a conflict with the controller-manager updating the CSR: try again.
+            println!("kubectl certificate approve {name}: {}", String::from_utf8_lossy(&out.stderr));
         }
         assert!(Instant::now() < deadline, "no kubelet-serving CSR for {node} within 60 s");
         std::thread::sleep(Duration::from_millis(200));
