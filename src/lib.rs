@@ -7,6 +7,7 @@
 //! | --- | --- |
 //! | [`agent`] | start-up: build the managers, wire their channels, wait for a signal |
 //! | [`api`] | Kubernetes API objects (serde) |
+//! | [`certificate`] | TLS bootstrap, client/serving certificate rotation, the serving pair |
 //! | [`cli`] | the command line: the agent, `--help`, `--version`, `rkubelet cri ...` |
 //! | [`config`] | flags and KubeletConfiguration |
 //! | [`cri`] | CRI v1 messages and the typed runtime/image client |
@@ -21,6 +22,7 @@
 //! | [`node`] | the node's identity (name, IPs) |
 //! | [`nodestatus`] | API mode: Node registration, status, Lease, node events |
 //! | [`objects`] | Secret and ConfigMap managers, the Service cache (API-server mode) |
+//! | [`pki`] | DER, keys, CSRs, X.509 reading, self-signed certificates |
 //! | [`pleg`] | the pod lifecycle event generator and the runtime pod cache |
 //! | [`podsync`] | what a pod worker does for one pod |
 //! | [`podworker`] | one thread per pod, its mailbox and lifecycle |
@@ -33,6 +35,7 @@
 
 pub mod agent;
 pub mod api;
+pub mod certificate;
 pub mod cli;
 pub mod config;
 pub mod cri;
@@ -47,6 +50,7 @@ pub mod mirror;
 pub mod node;
 pub mod nodestatus;
 pub mod objects;
+pub mod pki;
 pub mod pleg;
 pub mod podsync;
 pub mod podworker;
