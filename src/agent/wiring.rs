@@ -11,7 +11,7 @@ use crate::kuberuntime::{self, NoEnvSources, NodeContext, Runtime, RuntimeConfig
 use crate::node::NodeIdentity;
 use crate::server::{self, Checks};
 use crate::source::{self, Source};
-use crate::{cri, pleg, podsync, status, syncloop};
+use crate::{cri, pleg, podsync, stats, status, syncloop};
 
 /// How long the agent waits for the container runtime to answer at start.
 const RUNTIME_WAIT: Duration = Duration::from_secs(120);
@@ -51,6 +51,8 @@ pub struct Agent {
     _mux: source::mux::MuxHandle,
     _file: Option<source::file::FileSourceHandle>,
     _http: Option<source::http::HttpSourceHandle>,
+    /// The stats provider (`rk-stats`), for the kubelet API's summary and resource metrics.
+    _stats: stats::Handle,
 }
 
 pub fn start(config: &Config) -> Result<Agent, StartError> {
@@ -73,6 +75,8 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
     let cri = connect_runtime(&k.container_runtime_endpoint, timeout)?;
     let recorder: Arc<dyn Recorder> = Arc::new(LogRecorder);
     let node = node_context(config, &identity, pod_logs_dir);
+    let stats = stats::spawn(stats_config(config, &node), stats::Deps { cri: cri.clone() })
+        .map_err(thread_err("stats"))?;
     let runtime_cfg = RuntimeConfig::from_kubelet(k);
     let runtime = Arc::new(Runtime::new(cri, node, runtime_cfg, recorder.clone()).map_err(|e| StartError::Runtime(e.to_string()))?);
 
@@ -148,7 +152,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         .add("syncloop", server::checks::within("the sync loop", loop_threshold, move |t| health.healthy(t)))
         .add("pleg", server::checks::within("PLEG", PLEG_THRESHOLD, move |t| pleg.healthy(t)));
     start_servers(config, checks, status)?;
-    Ok(Agent { _mux: mux, _file: file, _http: http })
+    Ok(Agent { _mux: mux, _file: file, _http: http, _stats: stats })
 }
 
 fn connect_runtime(endpoint: &str, timeout: Duration) -> Result<cri::Client, StartError> {
@@ -195,6 +199,20 @@ fn node_context(config: &Config, identity: &NodeIdentity, pod_logs_dir: PathBuf)
         cgroups_per_qos: k.cgroups_per_qos,
         cgroup_root: k.cgroup_root.clone(),
         ..Default::default()
+    }
+}
+
+fn stats_config(config: &Config, node: &NodeContext) -> stats::Config {
+    let k = &config.kubelet;
+    stats::Config {
+        node_name: node.node_name.clone(),
+        root_dir: node.root_dir.clone(),
+        pod_logs_dir: node.pod_logs_dir.clone(),
+        pods_cgroup: node.cgroups_per_qos.then(|| kuberuntime::cgroup::pods_cgroup(node)),
+        kubelet_cgroups: k.kubelet_cgroups.clone(),
+        system_cgroups: k.system_cgroups.clone(),
+        runtime_endpoint: k.container_runtime_endpoint.clone(),
+        ..stats::Config::default()
     }
 }
 
