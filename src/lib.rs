@@ -8,6 +8,7 @@
 //! | [`agent`] | start-up: build the managers, wire their channels, wait for a signal |
 //! | [`api`] | Kubernetes API objects (serde) |
 //! | [`certificate`] | TLS bootstrap, client/serving certificate rotation, the serving pair |
+//! | [`cgroups`] | cgroup v1/v2 hierarchies and usage files (read side) |
 //! | [`cli`] | the command line: the agent, `--help`, `--version`, `rkubelet cri ...` |
 //! | [`config`] | flags and KubeletConfiguration |
 //! | [`cri`] | CRI v1 messages and the typed runtime/image client |
@@ -29,6 +30,7 @@
 //! | [`proto`] | protobuf wire codec (sans-I/O) |
 //! | [`server`] | the healthz and read-only HTTP endpoints |
 //! | [`source`] | pod sources (file, HTTP, API server) and the config mux |
+//! | [`stats`] | node and pod statistics: `/stats/summary`, `/metrics/resource` (`rk-stats`) |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
 //! | [`syncloop`] | the sync loop that dispatches work to pod workers |
 //! | [`version`] | the version we report |
@@ -36,6 +38,7 @@
 pub mod agent;
 pub mod api;
 pub mod certificate;
+pub mod cgroups;
 pub mod cli;
 pub mod config;
 pub mod cri;
@@ -57,6 +60,7 @@ pub mod podworker;
 pub mod proto;
 pub mod server;
 pub mod source;
+pub mod stats;
 pub mod status;
 pub mod syncloop;
 pub mod version;

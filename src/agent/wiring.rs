@@ -11,7 +11,7 @@ use crate::kuberuntime::{self, NoEnvSources, NodeContext, Runtime, RuntimeConfig
 use crate::node::NodeIdentity;
 use crate::server::{self, Checks};
 use crate::source::{self, Source};
-use crate::{cri, pleg, podsync, status, syncloop};
+use crate::{cri, pleg, podsync, stats, status, syncloop};
 
 /// How long the agent waits for the container runtime to answer at start.
 const RUNTIME_WAIT: Duration = Duration::from_secs(120);
@@ -58,6 +58,8 @@ pub struct Agent {
     _mux: source::mux::MuxHandle,
     _file: Option<source::file::FileSourceHandle>,
     _http: Option<source::http::HttpSourceHandle>,
+    /// The stats provider (`rk-stats`), for the kubelet API's summary and resource metrics.
+    _stats: stats::Handle,
 }
 
 pub fn start(config: &Config) -> Result<Agent, StartError> {
@@ -92,6 +94,8 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         None => Arc::new(LogRecorder),
     };
     let node = node_context(config, &identity, pod_logs_dir);
+    let stats = stats::spawn(stats_config(config, &node), stats::Deps { cri: cri.clone() })
+        .map_err(thread_err("stats"))?;
     let runtime_cfg = RuntimeConfig::from_kubelet(k);
     let runtime = Arc::new(Runtime::new(cri.clone(), node, runtime_cfg, recorder.clone()).map_err(|e| StartError::Runtime(e.to_string()))?);
 
@@ -197,13 +201,13 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         checks: checks.clone(),
         pods: Arc::new(move || status.pods()),
         host: server_host,
-        stats: Arc::new(server::stats_api::Unavailable),
+        stats: Arc::new(stats.clone()),
         streaming: Arc::new(server::streaming_api::NotWired),
         // API-server mode: the API client, for webhook authentication and authorization.
         client: clients.as_ref().map(|c| c.client.clone()),
     };
     start_servers(config, checks, &server_deps)?;
-    Ok(Agent { _api: api, _mux: mux, _file: file, _http: http })
+    Ok(Agent { _api: api, _mux: mux, _file: file, _http: http, _stats: stats })
 }
 
 fn connect_runtime(endpoint: &str, timeout: Duration) -> Result<cri::Client, StartError> {
@@ -250,6 +254,20 @@ fn node_context(config: &Config, identity: &NodeIdentity, pod_logs_dir: PathBuf)
         cgroups_per_qos: k.cgroups_per_qos,
         cgroup_root: k.cgroup_root.clone(),
         ..Default::default()
+    }
+}
+
+fn stats_config(config: &Config, node: &NodeContext) -> stats::Config {
+    let k = &config.kubelet;
+    stats::Config {
+        node_name: node.node_name.clone(),
+        root_dir: node.root_dir.clone(),
+        pod_logs_dir: node.pod_logs_dir.clone(),
+        pods_cgroup: node.cgroups_per_qos.then(|| kuberuntime::cgroup::pods_cgroup(node)),
+        kubelet_cgroups: k.kubelet_cgroups.clone(),
+        system_cgroups: k.system_cgroups.clone(),
+        runtime_endpoint: k.container_runtime_endpoint.clone(),
+        ..stats::Config::default()
     }
 }
 
