@@ -27,6 +27,7 @@
 //! | [`server`] | the healthz and read-only HTTP endpoints |
 //! | [`source`] | pod sources (file, HTTP, API server) and the config mux |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
+//! | [`streaming`] | exec, attach and port-forward: CRI streaming URLs and the upgrade proxy |
 //! | [`syncloop`] | the sync loop that dispatches work to pod workers |
 //! | [`version`] | the version we report |
 
@@ -52,5 +53,6 @@ pub mod proto;
 pub mod server;
 pub mod source;
 pub mod status;
+pub mod streaming;
 pub mod syncloop;
 pub mod version;
