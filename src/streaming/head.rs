@@ -47,6 +47,15 @@ impl RequestHead {
         self.header("Upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) && self.is_upgrade()
     }
 
+    /// Upstream's `wsstream.IsWebSocketRequestWithTunnelingProtocol`: a WebSocket asking for
+    /// SPDY tunnelled inside it (`SPDY/3.1+portforward.k8s.io`), as kubectl's port-forward does
+    /// first. Its ports travel inside the session, as with plain SPDY.
+    pub fn is_websocket_tunneling(&self) -> bool {
+        let protocols = self.header("Sec-WebSocket-Protocol").unwrap_or_default();
+        let tunnels = |p: &str| p.starts_with("SPDY/3.1+") && p.ends_with(".k8s.io");
+        self.is_websocket() && protocols.split(',').any(|p| tunnels(p.trim()))
+    }
+
     /// The request for the runtime's streaming server: the client's method and headers (the
     /// upgrade headers included, as upstream's upgrade-aware proxy sends them) to the
     /// runtime URL's path, with

@@ -133,6 +133,19 @@ fn upgrade_detection_is_upstreams() {
     assert!(!head(&[("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1")]).is_websocket());
     assert!(head(&[("Connection", "Upgrade"), ("upgrade", "WebSocket")]).is_websocket());
     assert!(!head(&[("Connection", "keep-alive"), ("Upgrade", "websocket")]).is_websocket());
+    let tunnel = [
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Protocol", "v4.channel.k8s.io, SPDY/3.1+portforward.k8s.io"),
+    ];
+    assert!(head(&tunnel).is_websocket_tunneling());
+    assert!(!head(&tunnel[1..]).is_websocket_tunneling());
+    let plain = [
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Protocol", "v4.channel.k8s.io"),
+    ];
+    assert!(!head(&plain).is_websocket_tunneling());
     let h = head(&[]);
     assert_eq!((h.path(), h.query()), ("/exec/a/b/c", "output=1"));
 }

@@ -126,7 +126,7 @@ pub fn runtime_url(
             Ok(runtime.attach(&req)?)
         }
         StreamKind::PortForward => {
-            let ports = ports(&query, head.is_websocket())?;
+            let ports = ports(&query, head.is_websocket() && !head.is_websocket_tunneling())?;
             let pod = pod.ok_or_else(unknown)?;
             let uid = pod_uid(pod);
             if !target.uid.is_empty() && uid != target.uid {

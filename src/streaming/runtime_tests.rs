@@ -171,7 +171,10 @@ fn port_forward_uses_the_newest_sandbox() {
     let pod = Some(web());
     url_for("/portForward/default/web?port=x", &[], pod.as_ref(), &rt).unwrap();
     url_for("/portForward/default/web/uid-1?port=80,8080", &WS, pod.as_ref(), &rt).unwrap();
-    assert_eq!(rt.calls(), ["portforward s-new []", "portforward s-new [80, 8080]"]);
+    // kubectl's SPDY-in-WebSocket tunnel names its ports inside, as SPDY does.
+    let tunnel = [WS[0], WS[1], ("Sec-WebSocket-Protocol", "SPDY/3.1+portforward.k8s.io")];
+    url_for("/portForward/default/web", &tunnel, pod.as_ref(), &rt).unwrap();
+    assert_eq!(rt.calls(), ["portforward s-new []", "portforward s-new [80, 8080]", "portforward s-new []"]);
     let err = |target: &str, rt: &FakeRuntime| url_for(target, &WS, pod.as_ref(), rt).unwrap_err();
     assert_eq!(err("/portForward/default/web", &rt), (400, "query parameter \"port\" is required".into()));
     assert_eq!(err("/portForward/default/web/uid-2?port=80", &rt), (404, "pod not found".into()));
