@@ -32,6 +32,7 @@
 //! | [`source`] | pod sources (file, HTTP, API server) and the config mux |
 //! | [`stats`] | node and pod statistics: `/stats/summary`, `/metrics/resource` (`rk-stats`) |
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
+//! | [`streaming`] | exec, attach and port-forward: CRI streaming URLs and the upgrade proxy |
 //! | [`syncloop`] | the sync loop that dispatches work to pod workers |
 //! | [`version`] | the version we report |
 
@@ -62,5 +63,6 @@ pub mod server;
 pub mod source;
 pub mod stats;
 pub mod status;
+pub mod streaming;
 pub mod syncloop;
 pub mod version;

@@ -1,0 +1,140 @@
+//! `kubectl exec`, `attach` and `port-forward` through the kubelet: the `/exec`, `/attach` and
+//! `/portForward` endpoints of the kubelet server.
+//!
+//! The kubelet does not speak SPDY or WebSocket itself. It asks the runtime for a streaming URL
+//! (CRI `Exec`, `Attach`, `PortForward`) on the runtime's own streaming server (loopback only)
+//! and proxies the client's upgraded connection there, as upstream's upgrade-aware proxy does:
+//!
+//! ```text
+//!   API server ──TLS──► kubelet :10250 ──plain HTTP, loopback──► runtime streaming server
+//!      request head ─► [options] ─► [pod lookup] ─► CRI Exec/Attach/PortForward ─► URL
+//!                                                                                  │
+//!      ◄── 101 Switching Protocols (the runtime's own head) ◄── proxy_upgrade ◄───┘
+//!      ◄══════════════ bytes both ways until the runtime closes or idle ══════════►
+//! ```
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`options`] | the path's pod and container, the query's stream flags, command and ports |
+//! | [`head`] | the client's request head, the request to the runtime, the runtime's answer |
+//! | [`runtime`] | pod and container lookup and the CRI calls ([`StreamingRuntime`]) |
+//! | [`proxy`] | [`proxy_upgrade`]: connect, hand over the upgrade, then relay |
+//! | [`relay`] | the byte copy both ways on one thread, half-close, idle timeout |
+//! | [`error`] | [`StreamError`]: upstream's status codes and texts |
+//!
+//! The kubelet server authenticates and authorises the request, reads its head, and hands the
+//! raw connection to [`Handler::serve`], which writes every byte of the response itself.
+//!
+//! Not done: upstream's translation of `v5.channel.k8s.io` WebSockets and port-forward's
+//! WebSocket tunnelling to SPDY (feature `ExtendWebSocketsToKubelet`). Such requests are passed
+//! to the runtime as they come; a runtime that does not know them refuses the upgrade and
+//! kubectl falls back to SPDY. A node should therefore not declare that feature.
+
+pub mod error;
+pub mod head;
+pub mod options;
+pub mod proxy;
+pub mod relay;
+pub mod runtime;
+
+#[cfg(test)]
+mod options_tests;
+#[cfg(test)]
+mod proxy_tests;
+#[cfg(test)]
+mod runtime_tests;
+
+pub use error::StreamError;
+pub use head::RequestHead;
+pub use options::Target;
+pub use proxy::{Proxied, ProxyConfig, proxy_upgrade};
+pub use relay::{Conn, RelayEnd, RelayStats};
+pub use runtime::{RuntimePod, StreamingRuntime, runtime_url};
+
+use crate::api::core::Pod;
+
+/// Which streaming endpoint a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamKind {
+    Exec,
+    Attach,
+    PortForward,
+}
+
+impl StreamKind {
+    /// The kind of a path's first segment: `exec`, `attach` or `portForward`.
+    pub fn from_segment(segment: &str) -> Option<StreamKind> {
+        match segment {
+            "exec" => Some(StreamKind::Exec),
+            "attach" => Some(StreamKind::Attach),
+            "portForward" => Some(StreamKind::PortForward),
+            _ => None,
+        }
+    }
+
+    /// The kind of a request path, if it is a streaming one.
+    pub fn of_path(path: &str) -> Option<StreamKind> {
+        StreamKind::from_segment(path.strip_prefix('/')?.split('/').next()?)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Exec => "exec",
+            StreamKind::Attach => "attach",
+            StreamKind::PortForward => "portForward",
+        }
+    }
+}
+
+/// How a request was answered, for the server's log and metrics.
+#[derive(Debug)]
+pub enum Served {
+    /// An error response was sent (or the client was gone before it could be).
+    Failed(StreamError),
+    Proxied(Proxied),
+}
+
+impl Served {
+    /// The status code the client got (101 for a session).
+    pub fn status(&self) -> u16 {
+        match self {
+            Served::Failed(e) => e.status(),
+            Served::Proxied(Proxied::Upgraded(_)) => 101,
+            Served::Proxied(Proxied::Refused { status }) => *status,
+            Served::Proxied(Proxied::ClientGone(_)) => 0,
+        }
+    }
+}
+
+/// Everything the streaming endpoints need besides the pod: the runtime and the proxy's timeouts.
+pub struct Handler<R> {
+    pub runtime: R,
+    pub proxy: ProxyConfig,
+}
+
+impl<R: StreamingRuntime> Handler<R> {
+    /// Answers one `/exec`, `/attach` or `/portForward` request whose head was read from
+    /// `client`, for `pod`: the pod the kubelet knows under the path's namespace and name
+    /// (upstream: the pod manager's `GetPodByName`; `None`: 404). Writes the whole response
+    /// (an error, the runtime's refusal, or the switched session) and returns when it is over.
+    /// The caller closes the connection after.
+    pub fn serve(&self, head: &RequestHead, pod: Option<&Pod>, client: &mut dyn Conn) -> Served {
+        let outcome = Target::parse(head.path())
+            .ok_or_else(|| StreamError::NotFound { path: head.path().to_string() })
+            .and_then(|target| {
+                let url = runtime_url(&target, head, pod, &self.runtime)?;
+                log::debug!("{} {}: runtime stream at {url}", target.kind.as_str(), target.pod_full_name());
+                proxy_upgrade(client, head, &url, &self.proxy)
+            });
+        match outcome {
+            Ok(proxied) => Served::Proxied(proxied),
+            Err(e) => {
+                if e.status() >= 500 {
+                    log::warn!("{} {}: {e}", head.method, head.path());
+                }
+                let _ = client.write_all(&e.response()).and_then(|()| client.flush());
+                Served::Failed(e)
+            }
+        }
+    }
+}
