@@ -11,11 +11,13 @@
 //! | [`config`] | flags and KubeletConfiguration |
 //! | [`cri`] | CRI v1 messages and the typed runtime/image client |
 //! | [`events`] | pod and node events (`Recorder`) |
+//! | [`gc`] | garbage collection of dead containers, sandboxes, pod logs and unused images |
 //! | [`grpc`] | gRPC unary calls over `h2` |
 //! | [`h2`] | HTTP/2 client with prior knowledge over a unix socket, and HPACK |
 //! | [`kubeclient`] | the API server client (list/watch, patch, reflector) |
 //! | [`kuberuntime`] | sandboxes and containers through CRI: configs, actions, sync, kill |
 //! | [`logging`] | klog-style log lines |
+//! | [`logs`] | container logs: rotation and reading |
 //! | [`mirror`] | mirror pods of static pods on the API server |
 //! | [`node`] | the node's identity (name, IPs) |
 //! | [`nodestatus`] | API mode: Node registration, status, Lease, node events |
@@ -36,11 +38,13 @@ pub mod cli;
 pub mod config;
 pub mod cri;
 pub mod events;
+pub mod gc;
 pub mod grpc;
 pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod logs;
 pub mod mirror;
 pub mod node;
 pub mod nodestatus;

@@ -11,7 +11,7 @@ use crate::kuberuntime::{self, NoEnvSources, NodeContext, Runtime, RuntimeConfig
 use crate::node::NodeIdentity;
 use crate::server::{self, Checks};
 use crate::source::{self, Source};
-use crate::{cri, pleg, podsync, status, syncloop};
+use crate::{cri, gc, logs, pleg, podsync, status, syncloop};
 
 /// How long the agent waits for the container runtime to answer at start.
 const RUNTIME_WAIT: Duration = Duration::from_secs(120);
@@ -51,6 +51,7 @@ pub struct Agent {
     _mux: source::mux::MuxHandle,
     _file: Option<source::file::FileSourceHandle>,
     _http: Option<source::http::HttpSourceHandle>,
+    _logs: Option<logs::LogsHandle>,
 }
 
 pub fn start(config: &Config) -> Result<Agent, StartError> {
@@ -113,6 +114,13 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         Some(source::http::spawn(cfg, source::http::HttpDeps { updates: mux.sender() }).map_err(thread_err("HTTP source"))?)
     };
 
+    let gc_deps = gc::Deps { runtime: runtime.clone(), recorder: recorder.clone() };
+    let gc = gc::spawn(gc::Config::from_kubelet(k, &identity.name), gc_deps).map_err(thread_err("garbage collector"))?;
+    let logs = match logs::Config::from_kubelet(k) {
+        Some(cfg) => Some(logs::spawn(cfg, runtime.cri().clone()).map_err(thread_err("container log manager"))?),
+        None => None,
+    };
+
     let sync_frequency = k.sync_frequency.to_std().unwrap_or(Duration::from_secs(60));
     let syncer = Arc::new(podsync::Syncer::new(
         podsync::Config {
@@ -138,7 +146,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             sources,
             max_pods: usize::try_from(k.max_pods).unwrap_or(110),
         },
-        syncloop::Deps { config: config_rx, pleg_events: pleg_rx, pleg: pleg.clone(), syncer, status: status.clone(), health: health.clone() },
+        syncloop::Deps { config: config_rx, pleg_events: pleg_rx, pleg: pleg.clone(), syncer, status: status.clone(), health: health.clone(), gc: Some(gc) },
     )
     .map_err(thread_err("sync loop"))?;
 
@@ -148,7 +156,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         .add("syncloop", server::checks::within("the sync loop", loop_threshold, move |t| health.healthy(t)))
         .add("pleg", server::checks::within("PLEG", PLEG_THRESHOLD, move |t| pleg.healthy(t)));
     start_servers(config, checks, status)?;
-    Ok(Agent { _mux: mux, _file: file, _http: http })
+    Ok(Agent { _mux: mux, _file: file, _http: http, _logs: logs })
 }
 
 fn connect_runtime(endpoint: &str, timeout: Duration) -> Result<cri::Client, StartError> {

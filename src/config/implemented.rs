@@ -14,7 +14,20 @@
 
 /// KubeletConfiguration paths (as in `fields::FIELDS`) the running agent honours. Setting a
 /// parent object counts field by field, so list leaves.
-pub const IMPLEMENTED_FIELDS: &[&str] = &["apiVersion", "kind", "logging.verbosity"];
+pub const IMPLEMENTED_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "logging.verbosity",
+    // Container log rotation (`logs`) and garbage collection (`gc`).
+    "containerLogMaxSize",
+    "containerLogMaxFiles",
+    "containerLogMaxWorkers",
+    "containerLogMonitorInterval",
+    "imageGCHighThresholdPercent",
+    "imageGCLowThresholdPercent",
+    "imageMinimumGCAge",
+    "imageMaximumGCAge",
+];
 
 /// Fields the open issues deliver, with the issue number.
 pub const PLANNED_FIELDS: &[(&str, u32)] = &[
@@ -31,8 +44,6 @@ pub const PLANNED_FIELDS: &[(&str, u32)] = &[
     ("maxPods", 3),
     ("serializeImagePulls", 3),
     ("podLogsDir", 3),
-    ("containerLogMaxSize", 3),
-    ("containerLogMaxFiles", 3),
     ("healthzPort", 3),
     ("healthzBindAddress", 3),
     ("readOnlyPort", 3),

@@ -40,6 +40,8 @@ const DIFFERENCES: &[&str] = &[
     "--version prints \"Kubernetes v1.37.2\" on standard output, as tools such as kubeadm expect, and rkubelet's own version on standard error; --version=raw prints both on standard output.",
     "Some values upstream accepts and only fails on (or crashes on) later are refused at start: syncFrequency, fileCheckFrequency, httpCheckFrequency, nodeStatusUpdateFrequency, nodeStatusReportFrequency and runtimeRequestTimeout must be greater than 0; cgroupDriver must be cgroupfs or systemd; authorization.mode must be AlwaysAllow or Webhook; address, healthzBindAddress and clusterDNS must be IP addresses; containerLogMaxSize must be a quantity.",
     "--config-dir (drop-in configuration files), --cloud-provider, --lock-file, --exit-on-lock-contention, --runtime-cgroups, --image-credential-provider-config, --image-credential-provider-bin-dir, --housekeeping-interval and the deprecated garbage-collection and mounter flags are accepted and ignored, with a warning.",
+    "Image garbage collection never removes the container runtime's sandbox (pause) image, which rkubelet reads from the runtime's verbose status, also when the runtime does not mark it pinned (containerd before 1.7); upstream relies on the pinned mark alone. Container garbage collection leaves sandboxes and containers without the io.kubernetes.pod.uid label alone.",
+    "Rotated container logs are gzip files as upstream's (all but the newest rotated one), compressed with deflate's fixed Huffman code: readable by any gzip reader, somewhat larger than upstream's.",
     "Every setting that rkubelet accepts but does not act on yet is named in a warning at start; see the rkubelet line of each flag below and of each field in kubelet-config(5).",
 ];
 

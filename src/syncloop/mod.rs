@@ -8,7 +8,7 @@
 //! | pleg | a container started, died or went away | sync that pod |
 //! | reports | a worker synced, terminated or finished a pod | schedule its next sync, or forget it |
 //! | sync tick (1 s) | time passes | sync the pods that are due (resync period, expired backoffs) |
-//! | housekeeping tick (2 s) | time passes | stop what runs but should not (only once every source is ready) |
+//! | housekeeping tick (2 s) | time passes | tell the GC which pods exist; stop what runs but should not (only once every source is ready) |
 //!
 //! It holds nothing but dispatch: pods live in [`PodManager`], per-pod work in the workers.
 
@@ -48,6 +48,8 @@ pub struct Deps<S: PodSyncer> {
     pub syncer: Arc<S>,
     pub status: crate::status::Handle,
     pub health: Health,
+    /// The garbage collector, told at each housekeeping which pods exist.
+    pub gc: Option<crate::gc::GcHandle>,
 }
 
 /// When the sync loop last went round, for /healthz.
@@ -79,6 +81,7 @@ pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::t
         ready: HashSet::new(),
         pleg: deps.pleg.clone(),
         status: deps.status.clone(),
+        gc: deps.gc.clone(),
         cfg,
     };
     std::thread::Builder::new()
@@ -94,6 +97,7 @@ struct SyncLoop<S: PodSyncer> {
     ready: HashSet<Source>,
     pleg: PlegHandle,
     status: crate::status::Handle,
+    gc: Option<crate::gc::GcHandle>,
 }
 
 impl<S: PodSyncer> SyncLoop<S> {
