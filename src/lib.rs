@@ -13,11 +13,13 @@
 //! | [`config`] | flags and KubeletConfiguration |
 //! | [`cri`] | CRI v1 messages and the typed runtime/image client |
 //! | [`events`] | pod and node events (`Recorder`) |
+//! | [`gc`] | garbage collection of dead containers, sandboxes, pod logs and unused images |
 //! | [`grpc`] | gRPC unary calls over `h2` |
 //! | [`h2`] | HTTP/2 client with prior knowledge over a unix socket, and HPACK |
 //! | [`kubeclient`] | the API server client (list/watch, patch, reflector) |
 //! | [`kuberuntime`] | sandboxes and containers through CRI: configs, actions, sync, kill |
 //! | [`logging`] | klog-style log lines |
+//! | [`logs`] | container logs: rotation and reading |
 //! | [`metrics`] | Prometheus metrics: registry, the kubelet's families, process metrics |
 //! | [`mirror`] | mirror pods of static pods on the API server |
 //! | [`node`] | the node's identity (name, IPs) |
@@ -44,11 +46,13 @@ pub mod cli;
 pub mod config;
 pub mod cri;
 pub mod events;
+pub mod gc;
 pub mod grpc;
 pub mod h2;
 pub mod kubeclient;
 pub mod kuberuntime;
 pub mod logging;
+pub mod logs;
 pub mod metrics;
 pub mod mirror;
 pub mod node;

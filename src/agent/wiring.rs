@@ -11,7 +11,7 @@ use crate::kuberuntime::{self, NoEnvSources, NodeContext, Runtime, RuntimeConfig
 use crate::node::NodeIdentity;
 use crate::server::{self, Checks};
 use crate::source::{self, Source};
-use crate::{cri, pleg, podsync, stats, status, syncloop};
+use crate::{cri, gc, logs, pleg, podsync, stats, status, syncloop};
 
 /// How long the agent waits for the container runtime to answer at start.
 const RUNTIME_WAIT: Duration = Duration::from_secs(120);
@@ -60,6 +60,7 @@ pub struct Agent {
     _http: Option<source::http::HttpSourceHandle>,
     /// The stats provider (`rk-stats`), for the kubelet API's summary and resource metrics.
     _stats: stats::Handle,
+    _logs: Option<logs::LogsHandle>,
 }
 
 pub fn start(config: &Config) -> Result<Agent, StartError> {
@@ -151,6 +152,13 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         None => Arc::new(NoEnvSources),
     };
     let hooks = api.as_ref().map(|a| syncloop::ApiHooks { mirror: a.mirror.clone(), objects: a.objects.clone() });
+    let gc_deps = gc::Deps { runtime: runtime.clone(), recorder: recorder.clone() };
+    let gc = gc::spawn(gc::Config::from_kubelet(k, &identity.name), gc_deps).map_err(thread_err("garbage collector"))?;
+    let logs = match logs::Config::from_kubelet(k) {
+        Some(cfg) => Some(logs::spawn(cfg, runtime.cri().clone()).map_err(thread_err("container log manager"))?),
+        None => None,
+    };
+
     let sync_frequency = k.sync_frequency.to_std().unwrap_or(Duration::from_secs(60));
     let syncer = Arc::new(podsync::Syncer::new(
         podsync::Config {
@@ -185,6 +193,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             status: status.clone(),
             health: health.clone(),
             api: hooks,
+            gc: Some(gc),
         },
     )
     .map_err(thread_err("sync loop"))?;
@@ -207,7 +216,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         client: clients.as_ref().map(|c| c.client.clone()),
     };
     start_servers(config, checks, &server_deps)?;
-    Ok(Agent { _api: api, _mux: mux, _file: file, _http: http, _stats: stats })
+    Ok(Agent { _api: api, _mux: mux, _file: file, _http: http, _stats: stats, _logs: logs })
 }
 
 fn connect_runtime(endpoint: &str, timeout: Duration) -> Result<cri::Client, StartError> {

@@ -77,14 +77,20 @@ pub const IMPLEMENTED_FIELDS: &[&str] = &[
     "authorization.webhook.cacheUnauthorizedTTL",
     "enableDebuggingHandlers",
     "enableSystemLogHandler",
+    "containerLogMaxSize",
+    "containerLogMaxFiles",
+    "containerLogMaxWorkers",
+    "containerLogMonitorInterval",
+    "imageGCHighThresholdPercent",
+    "imageGCLowThresholdPercent",
+    "imageMinimumGCAge",
+    "imageMaximumGCAge",
 ];
 
 /// Fields the open issues deliver, with the issue number.
 pub const PLANNED_FIELDS: &[(&str, u32)] = &[
     // Issue 3: the standalone node agent.
     ("imageServiceEndpoint", 3),
-    ("containerLogMaxSize", 3),
-    ("containerLogMaxFiles", 3),
     ("crashLoopBackOff.maxContainerRestartPeriod", 3),
     // Issue 4: API-server mode.
     ("rotateCertificates", 4),
@@ -194,7 +200,7 @@ mod tests {
         assert_eq!(field_status("logging.verbosity"), Status::Implemented);
         assert_eq!(field_status("authentication"), Status::Implemented);
         assert_eq!(field_status("maxPods"), Status::Implemented);
-        assert_eq!(field_status("containerLogMaxSize"), Status::Planned(3));
+        assert_eq!(field_status("providerID"), Status::Planned(4));
         assert_eq!(field_status("cpuManagerPolicy"), Status::NotImplemented);
         assert_eq!(field_status("logging"), Status::NotImplemented);
     }

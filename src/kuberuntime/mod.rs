@@ -25,7 +25,7 @@
 //! | [`actions`] | [`compute_pod_actions`]: what one sync must do (pure) |
 //! | `sync`, `start` | [`Runtime::sync_pod`]: sandbox, init and app containers |
 //! | `kill`, `hooks` | [`Runtime::kill_pod`]: preStop hooks, grace periods, sidecar order |
-//! | `remove` | [`Runtime::remove_pod`], [`Runtime::cleanup_dead_containers`] |
+//! | `remove` | [`Runtime::remove_pod`], [`Runtime::cleanup_dead_containers`], [`evictable`] (GC) |
 //! | `inspect`, `termination` | [`Runtime::pod_status`]: the runtime's view, termination messages |
 //! | [`relist`] | [`CriRelister`]: what PLEG lists every second |
 //! | [`backoff`] | restart and image pull backoff |
@@ -64,9 +64,9 @@ mod sync;
 mod termination;
 
 #[cfg(test)]
-mod fake_runtime;
+pub(crate) mod fake_runtime;
 #[cfg(test)]
-mod harness;
+pub(crate) mod harness;
 #[cfg(test)]
 mod testutil;
 
@@ -78,6 +78,8 @@ pub use env::{EnvSources, NoEnvSources};
 pub use error::RuntimeError;
 pub use model::{ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
 pub use node::{CgroupDriver, NodeContext};
+pub(crate) use inspect::{container_state, sandbox_state};
 pub use relist::CriRelister;
+pub use remove::{Evictable, MAX_PER_POD_CONTAINER, evictable};
 pub use runtime::{Runtime, RuntimeConfig, SyncContext, SyncResult, never_cancel, no_mounts};
 pub use sandbox::sandbox_config;

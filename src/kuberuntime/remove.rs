@@ -1,13 +1,13 @@
 //! Removing what a pod left in the runtime: everything once the pod is gone
 //! ([`Runtime::remove_pod`]), or the dead containers and sandboxes nobody will look at again
-//! (upstream's container GC for one pod, [`Runtime::cleanup_dead_containers`]).
+//! (upstream's container GC for one pod, [`evictable`] and [`Runtime::evict`]).
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 
 use super::error::RuntimeError;
-use super::model::{ContainerState, ContainerStatus, PodStatus, SandboxState};
+use super::model::{ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
 use super::paths::{etc_hosts_path, pod_dir, pod_log_dir};
 use super::runtime::Runtime;
 use crate::api::core::Pod;
@@ -94,28 +94,61 @@ impl Runtime {
     /// and its older sandboxes that are neither ready nor hold containers (upstream's GC with
     /// `maxPerPodContainer` 1 and `minAge` 0, for one pod).
     pub fn cleanup_dead_containers(&self, pod: &Pod, status: &PodStatus) -> Result<(), RuntimeError> {
-        let mut by_name: BTreeMap<&str, Vec<&ContainerStatus>> = BTreeMap::new();
-        for c in status.containers.iter().filter(|c| c.state != Some(ContainerState::Running)) {
-            by_name.entry(c.name.as_str()).or_default().push(c);
-        }
-        let mut removed = Vec::new();
-        for dead in by_name.values() {
-            // `status.containers` is newest first.
-            for c in dead.iter().skip(MAX_PER_POD_CONTAINER) {
-                log::debug!("removing dead container {} ({}) of pod {}", c.name, c.id, pod_desc(pod));
-                self.remove_container(&c.id)?;
-                removed.push(c.id.as_str());
-            }
-        }
-        let in_use = |sandbox: &str| {
-            status.containers.iter().any(|c| c.sandbox_id == sandbox && !removed.contains(&c.id.as_str()))
-        };
-        for s in status.sandboxes.iter().skip(1) {
-            if s.state != SandboxState::Ready && !in_use(&s.id) {
-                log::debug!("removing old sandbox {} of pod {}", s.id, pod_desc(pod));
-                self.remove_sandbox(&s.id, false)?;
-            }
-        }
-        Ok(())
+        self.evict(&pod_desc(pod), &evictable(status, false))
     }
+
+    /// Removes what [`evictable`] chose; `pod` names the pod in log lines. A failure does not
+    /// stop the others (as upstream's GC); the first one is returned.
+    pub fn evict(&self, pod: &str, what: &Evictable<'_>) -> Result<(), RuntimeError> {
+        let mut first = None;
+        for c in &what.containers {
+            log::debug!("removing dead container {} ({}) of pod {pod}", c.name, c.id);
+            if let Err(e) = self.remove_container(&c.id) {
+                log::warn!("cannot remove dead container {} of pod {pod}: {e}", c.name);
+                first.get_or_insert(e);
+            }
+        }
+        for s in &what.sandboxes {
+            log::debug!("removing old sandbox {} of pod {pod}", s.id);
+            if let Err(e) = self.remove_sandbox(&s.id, false) {
+                log::warn!("cannot remove sandbox {} of pod {pod}: {e}", s.id);
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+/// The dead containers and sandboxes of one pod that garbage collection removes.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Evictable<'a> {
+    pub containers: Vec<&'a ContainerStatus>,
+    pub sandboxes: Vec<&'a SandboxStatus>,
+}
+
+/// What upstream's container GC removes of one pod (`minAge` 0). For a pod that still
+/// exists: the dead containers beyond the newest [`MAX_PER_POD_CONTAINER`] per container
+/// name, and the sandboxes beyond the newest that are not ready and hold no container that
+/// stays. For a pod whose content may go (`whole_pod`: deleted and terminated, or unknown
+/// once every source is ready): every dead container and every sandbox that is not ready
+/// and holds no running container. Running containers and ready sandboxes are never chosen.
+pub fn evictable(status: &PodStatus, whole_pod: bool) -> Evictable<'_> {
+    let keep = if whole_pod { 0 } else { MAX_PER_POD_CONTAINER };
+    let mut by_name: BTreeMap<&str, Vec<&ContainerStatus>> = BTreeMap::new();
+    for c in status.containers.iter().filter(|c| c.state != Some(ContainerState::Running)) {
+        by_name.entry(c.name.as_str()).or_default().push(c);
+    }
+    // `status.containers` is newest first.
+    let containers: Vec<&ContainerStatus> =
+        by_name.values().flat_map(|dead| dead.iter().skip(keep).copied()).collect();
+    let in_use = |sandbox: &str| {
+        status.containers.iter().any(|c| c.sandbox_id == sandbox && !containers.iter().any(|r| r.id == c.id))
+    };
+    let sandboxes = status
+        .sandboxes
+        .iter()
+        .skip(usize::from(!whole_pod))
+        .filter(|s| s.state != SandboxState::Ready && !in_use(&s.id))
+        .collect();
+    Evictable { containers, sandboxes }
 }

@@ -3,18 +3,21 @@
 //! Only once every configured source delivered its first set (upstream's `sourcesReady`):
 //! after a restart with the API server down, no API pod may be killed.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::SyncLoop;
 use crate::api::core::Pod;
-use crate::podworker::{PodSyncer, UpdateKind, Work};
+use crate::gc::{PodSnapshot, PodState};
+use crate::podworker::{Phase, PodSyncer, UpdateKind, Work};
 
 /// How long housekeeping waits for PLEG's snapshot before skipping a round.
 const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl<S: PodSyncer> SyncLoop<S> {
     pub(super) fn housekeeping(&mut self) {
+        self.report_to_gc();
         if !self.sources_ready() {
             return;
         }
@@ -38,6 +41,29 @@ impl<S: PodSyncer> SyncLoop<S> {
             let pod = Arc::new(placeholder(&rp.uid, &rp.name, &rp.namespace));
             self.workers.update(Work::new(pod, UpdateKind::Remove));
         }
+    }
+}
+
+impl<S: PodSyncer> SyncLoop<S> {
+    /// Tells the garbage collector which pods exist (upstream's pod state provider).
+    fn report_to_gc(&self) {
+        let Some(gc) = &self.gc else { return };
+        let active = |uid: &str| matches!(self.workers.phase(uid), Some(Phase::Syncing | Phase::Terminating));
+        let mut pods: HashMap<String, PodState> = self
+            .pods
+            .pods()
+            .map(|p| {
+                let uid = p.metadata.uid.clone().unwrap_or_default();
+                let state =
+                    PodState { terminated: !active(&uid), deleted: p.metadata.deletion_timestamp.is_some() };
+                (uid, state)
+            })
+            .collect();
+        for uid in self.workers.known() {
+            // A worker whose pod left the configuration: deleted, terminated once it says so.
+            pods.entry(uid.to_string()).or_insert(PodState { terminated: !active(uid), deleted: true });
+        }
+        gc.pods(PodSnapshot { taken_at: SystemTime::now(), sources_ready: self.sources_ready(), pods });
     }
 }
 

@@ -8,7 +8,7 @@
 //! | pleg | a container started, died or went away | sync that pod |
 //! | reports | a worker synced, terminated or finished a pod | schedule its next sync, or forget it |
 //! | sync tick (1 s) | time passes | sync the pods that are due (resync period, expired backoffs) |
-//! | housekeeping tick (2 s) | time passes | stop what runs but should not (only once every source is ready) |
+//! | housekeeping tick (2 s) | time passes | tell the GC which pods exist; stop what runs but should not (only once every source is ready) |
 //!
 //! It holds nothing but dispatch: pods live in [`PodManager`], per-pod work in the workers.
 
@@ -50,6 +50,8 @@ pub struct Deps<S: PodSyncer> {
     pub health: Health,
     /// API-server mode's managers the loop keeps informed; `None` standalone.
     pub api: Option<ApiHooks>,
+    /// The garbage collector, told at each housekeeping which pods exist.
+    pub gc: Option<crate::gc::GcHandle>,
 }
 
 /// What the sync loop tells the API-mode managers about pods coming and going.
@@ -89,6 +91,7 @@ pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::t
         pleg: deps.pleg.clone(),
         status: deps.status.clone(),
         api: deps.api.clone(),
+        gc: deps.gc.clone(),
         cfg,
     };
     std::thread::Builder::new()
@@ -105,6 +108,7 @@ struct SyncLoop<S: PodSyncer> {
     pleg: PlegHandle,
     status: crate::status::Handle,
     api: Option<ApiHooks>,
+    gc: Option<crate::gc::GcHandle>,
 }
 
 impl<S: PodSyncer> SyncLoop<S> {
