@@ -29,6 +29,7 @@
 //! | [`status`] | the API pod status from the runtime's view, and the status manager |
 //! | [`syncloop`] | the sync loop that dispatches work to pod workers |
 //! | [`version`] | the version we report |
+//! | [`volume`] | the volume manager and the emptyDir, hostPath, configMap, secret, downwardAPI and projected volumes |
 
 pub mod agent;
 pub mod api;
@@ -54,3 +55,4 @@ pub mod source;
 pub mod status;
 pub mod syncloop;
 pub mod version;
+pub mod volume;

@@ -114,6 +114,8 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
     };
 
     let sync_frequency = k.sync_frequency.to_std().unwrap_or(Duration::from_secs(60));
+    let volumes = crate::volume::wire::start(runtime.node(), sync_frequency, recorder.clone(), None)
+        .map_err(thread_err("volume manager"))?;
     let syncer = Arc::new(podsync::Syncer::new(
         podsync::Config {
             sync_frequency,
@@ -128,6 +130,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             status: status.clone(),
             env: Arc::new(NoEnvSources),
             recorder,
+            volumes: Some(volumes.clone()),
         },
     ));
     let health = syncloop::Health::default();
@@ -138,7 +141,15 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             sources,
             max_pods: usize::try_from(k.max_pods).unwrap_or(110),
         },
-        syncloop::Deps { config: config_rx, pleg_events: pleg_rx, pleg: pleg.clone(), syncer, status: status.clone(), health: health.clone() },
+        syncloop::Deps {
+            config: config_rx,
+            pleg_events: pleg_rx,
+            pleg: pleg.clone(),
+            syncer,
+            status: status.clone(),
+            health: health.clone(),
+            volumes: Some(volumes),
+        },
     )
     .map_err(thread_err("sync loop"))?;
 

@@ -48,6 +48,8 @@ pub struct Deps<S: PodSyncer> {
     pub syncer: Arc<S>,
     pub status: crate::status::Handle,
     pub health: Health,
+    /// Housekeeping asks it to remove the directories of pods that are gone.
+    pub volumes: Option<crate::volume::VolumeHandle>,
 }
 
 /// When the sync loop last went round, for /healthz.
@@ -79,6 +81,7 @@ pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::t
         ready: HashSet::new(),
         pleg: deps.pleg.clone(),
         status: deps.status.clone(),
+        volumes: deps.volumes.clone(),
         cfg,
     };
     std::thread::Builder::new()
@@ -94,6 +97,7 @@ struct SyncLoop<S: PodSyncer> {
     ready: HashSet<Source>,
     pleg: PlegHandle,
     status: crate::status::Handle,
+    volumes: Option<crate::volume::VolumeHandle>,
 }
 
 impl<S: PodSyncer> SyncLoop<S> {
