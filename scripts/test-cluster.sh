@@ -82,6 +82,9 @@ print_env() {
     local bin=$1 kubelet
     kubelet=$("$bin" kubelet-kubeconfig --dir "$dir" --node-name "$node")
     grep -v '^KUBELET_KUBECONFIG=' "$dir/env" | sed "1a KUBELET_KUBECONFIG=$kubelet"
+    # Tests make kubeconfigs for node names of their own with it.
+    echo "RK_CLUSTER_BIN=$bin"
+    echo "RK_CLUSTER_DIR=$dir"
 }
 
 start() {

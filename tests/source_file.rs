@@ -379,9 +379,9 @@ fn periodic_reread_heals_without_events() {
 
 #[test]
 fn examples_are_valid_static_pods() {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pods");
     let mut reader = ManifestReader::new(&examples, NODE);
-    let pods = reader.read().expect("examples/ is a directory");
+    let pods = reader.read().expect("examples/pods is a directory");
     assert_eq!(
         names(&pods),
         ["crashloop-node-a", "with-init-node-a", "web-node-a"]

@@ -10,6 +10,8 @@
 //! SIGTERM or SIGINT stops rkubelet and leaves the pods running, as upstream: the next start
 //! adopts them.
 
+mod apimode;
+mod host;
 mod signals;
 mod wiring;
 

@@ -16,7 +16,7 @@ use crate::{cri, pleg, podsync, status, syncloop};
 /// How long the agent waits for the container runtime to answer at start.
 const RUNTIME_WAIT: Duration = Duration::from_secs(120);
 /// PLEG is unhealthy when it has not relisted for this long (upstream: 3 minutes).
-const PLEG_THRESHOLD: Duration = Duration::from_secs(180);
+pub(super) const PLEG_THRESHOLD: Duration = Duration::from_secs(180);
 
 /// Why the agent could not start.
 #[derive(Debug)]
@@ -24,6 +24,8 @@ pub enum StartError {
     Identity(crate::node::identity::IdentityError),
     Dir { path: PathBuf, error: std::io::Error },
     Runtime(String),
+    Api(String),
+    Host(String),
     Thread { what: &'static str, error: std::io::Error },
     Listen { what: &'static str, addr: String, error: std::io::Error },
 }
@@ -34,6 +36,8 @@ impl std::fmt::Display for StartError {
             StartError::Identity(e) => write!(f, "{e}"),
             StartError::Dir { path, error } => write!(f, "cannot create {}: {error}", path.display()),
             StartError::Runtime(e) => write!(f, "container runtime: {e}"),
+            StartError::Api(e) => write!(f, "API server: {e}"),
+            StartError::Host(e) => write!(f, "{e}"),
             StartError::Thread { what, error } => write!(f, "cannot start the {what} thread: {error}"),
             StartError::Listen { what, addr, error } => write!(f, "{what} cannot listen on {addr}: {error}"),
         }
@@ -48,6 +52,7 @@ fn thread_err(what: &'static str) -> impl FnOnce(std::io::Error) -> StartError {
 
 /// What keeps the agent's threads alive; dropping it lets the process exit.
 pub struct Agent {
+    _api: Option<super::apimode::ApiMode>,
     _mux: source::mux::MuxHandle,
     _file: Option<source::file::FileSourceHandle>,
     _http: Option<source::http::HttpSourceHandle>,
@@ -64,21 +69,38 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         identity.name,
         identity.ips.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")
     );
+    super::host::check(k)?;
     let pod_logs_dir = PathBuf::from(&k.pod_logs_dir);
     for dir in [&f.root_dir, &f.root_dir.join("pods"), &pod_logs_dir] {
         std::fs::create_dir_all(dir).map_err(|error| StartError::Dir { path: dir.clone(), error })?;
     }
 
+    let clients = match &f.kubeconfig {
+        Some(path) => Some(super::apimode::Clients::connect(config, path, &identity)?),
+        None => {
+            log::info!("no --kubeconfig: running standalone (static pods only)");
+            None
+        }
+    };
     let timeout = k.runtime_request_timeout.to_std().unwrap_or(Duration::from_secs(120));
     let cri = connect_runtime(&k.container_runtime_endpoint, timeout)?;
-    let recorder: Arc<dyn Recorder> = Arc::new(LogRecorder);
+    let recorder: Arc<dyn Recorder> = match &clients {
+        Some(c) => super::apimode::ApiMode::recorder(c),
+        None => Arc::new(LogRecorder),
+    };
     let node = node_context(config, &identity, pod_logs_dir);
     let runtime_cfg = RuntimeConfig::from_kubelet(k);
-    let runtime = Arc::new(Runtime::new(cri, node, runtime_cfg, recorder.clone()).map_err(|e| StartError::Runtime(e.to_string()))?);
+    let runtime = Arc::new(Runtime::new(cri.clone(), node, runtime_cfg, recorder.clone()).map_err(|e| StartError::Runtime(e.to_string()))?);
 
     let (pleg_tx, pleg_rx) = crossbeam_channel::unbounded();
     let pleg = pleg::spawn(pleg::Config::default(), runtime.relister(), pleg_tx).map_err(thread_err("PLEG"))?;
-    let status = status::spawn(status::Config::default(), status::Deps { syncer: None })
+    let mut api = match &clients {
+        Some(c) => Some(super::apimode::ApiMode::start(config, c, &identity, cri.clone(), pleg.clone())?),
+        None => None,
+    };
+    let status_syncer: Option<Box<dyn status::Syncer>> =
+        clients.as_ref().map(|c| Box::new(status::apisync::ApiSyncer::new(c.client.clone())) as Box<dyn status::Syncer>);
+    let status = status::spawn(status::Config::default(), status::Deps { syncer: status_syncer })
         .map_err(|e| StartError::Runtime(format!("status manager: {e}")))?;
 
     let (config_tx, config_rx) = crossbeam_channel::unbounded();
@@ -113,14 +135,24 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         Some(source::http::spawn(cfg, source::http::HttpDeps { updates: mux.sender() }).map_err(thread_err("HTTP source"))?)
     };
 
+    if let (Some(api), Some(c)) = (api.as_mut(), clients.as_ref()) {
+        sources.push(Source::Api);
+        api.start_source(c, &identity.name, mux.sender())?;
+    }
+    let env: Arc<dyn kuberuntime::EnvSources + Send + Sync> = match &api {
+        Some(a) => a.objects.clone(),
+        None => Arc::new(NoEnvSources),
+    };
+    let hooks = api.as_ref().map(|a| syncloop::ApiHooks { mirror: a.mirror.clone(), objects: a.objects.clone() });
     let sync_frequency = k.sync_frequency.to_std().unwrap_or(Duration::from_secs(60));
-    let volumes = crate::volume::wire::start(runtime.node(), sync_frequency, recorder.clone(), None)
+    let volume_api = api.as_ref().zip(clients.as_ref()).map(|(a, c)| crate::volume::wire::Api { objects: a.objects.clone(), client: c.client.clone() });
+    let volumes = crate::volume::wire::start(runtime.node(), sync_frequency, recorder.clone(), volume_api)
         .map_err(thread_err("volume manager"))?;
     let syncer = Arc::new(podsync::Syncer::new(
         podsync::Config {
             sync_frequency,
             // Upstream shows hostIP only when it has an API server to report to.
-            host_ips: Vec::new(),
+            host_ips: if api.is_some() { identity.ips.iter().map(IpAddr::to_string).collect() } else { Vec::new() },
             runtime_name: runtime.runtime_name().to_string(),
             started: crate::api::Time::now(),
         },
@@ -128,9 +160,10 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             runtime: runtime.clone(),
             pleg: pleg.clone(),
             status: status.clone(),
-            env: Arc::new(NoEnvSources),
+            env,
             recorder,
             volumes: Some(volumes.clone()),
+            mirror: api.as_ref().map(|a| a.mirror.clone()),
         },
     ));
     let health = syncloop::Health::default();
@@ -149,6 +182,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             status: status.clone(),
             health: health.clone(),
             volumes: Some(volumes),
+            api: hooks,
         },
     )
     .map_err(thread_err("sync loop"))?;
@@ -159,7 +193,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         .add("syncloop", server::checks::within("the sync loop", loop_threshold, move |t| health.healthy(t)))
         .add("pleg", server::checks::within("PLEG", PLEG_THRESHOLD, move |t| pleg.healthy(t)));
     start_servers(config, checks, status)?;
-    Ok(Agent { _mux: mux, _file: file, _http: http })
+    Ok(Agent { _api: api, _mux: mux, _file: file, _http: http })
 }
 
 fn connect_runtime(endpoint: &str, timeout: Duration) -> Result<cri::Client, StartError> {

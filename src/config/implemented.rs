@@ -14,50 +14,64 @@
 
 /// KubeletConfiguration paths (as in `fields::FIELDS`) the running agent honours. Setting a
 /// parent object counts field by field, so list leaves.
-pub const IMPLEMENTED_FIELDS: &[&str] = &["apiVersion", "kind", "logging.verbosity"];
+pub const IMPLEMENTED_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "logging.verbosity",
+    "staticPodPath",
+    "fileCheckFrequency",
+    "staticPodURL",
+    "staticPodURLHeader",
+    "httpCheckFrequency",
+    "containerRuntimeEndpoint",
+    "syncFrequency",
+    "runtimeRequestTimeout",
+    "maxPods",
+    "serializeImagePulls",
+    "podLogsDir",
+    "healthzPort",
+    "healthzBindAddress",
+    "readOnlyPort",
+    "cgroupDriver",
+    "cgroupsPerQOS",
+    "cgroupRoot",
+    "resolvConf",
+    "clusterDNS",
+    "clusterDomain",
+    "failSwapOn",
+    "failCgroupV1",
+    "kubeAPIQPS",
+    "kubeAPIBurst",
+    "registerNode",
+    "registerWithTaints",
+    "nodeStatusUpdateFrequency",
+    "nodeStatusReportFrequency",
+    "nodeLeaseDurationSeconds",
+    "nodeStatusMaxImages",
+    "eventRecordQPS",
+    "eventBurst",
+    "configMapAndSecretChangeDetectionStrategy",
+    "maxParallelImagePulls",
+    "registryPullQPS",
+    "registryBurst",
+    "podsPerCore",
+    "kubeReserved",
+    "systemReserved",
+    "evictionHard",
+    "enableControllerAttachDetach",
+    "localStorageCapacityIsolation",
+    "reservedSystemCPUs",
+];
 
 /// Fields the open issues deliver, with the issue number.
 pub const PLANNED_FIELDS: &[(&str, u32)] = &[
     // Issue 3: the standalone node agent.
-    ("staticPodPath", 3),
-    ("fileCheckFrequency", 3),
-    ("staticPodURL", 3),
-    ("staticPodURLHeader", 3),
-    ("httpCheckFrequency", 3),
-    ("containerRuntimeEndpoint", 3),
     ("imageServiceEndpoint", 3),
-    ("syncFrequency", 3),
-    ("runtimeRequestTimeout", 3),
-    ("maxPods", 3),
-    ("serializeImagePulls", 3),
-    ("podLogsDir", 3),
     ("containerLogMaxSize", 3),
     ("containerLogMaxFiles", 3),
-    ("healthzPort", 3),
-    ("healthzBindAddress", 3),
-    ("readOnlyPort", 3),
-    ("cgroupDriver", 3),
-    ("cgroupsPerQOS", 3),
-    ("cgroupRoot", 3),
-    ("resolvConf", 3),
-    ("clusterDNS", 3),
-    ("clusterDomain", 3),
     ("crashLoopBackOff.maxContainerRestartPeriod", 3),
-    ("failSwapOn", 3),
-    ("failCgroupV1", 3),
     // Issue 4: API-server mode.
-    ("kubeAPIQPS", 4),
-    ("kubeAPIBurst", 4),
     ("rotateCertificates", 4),
-    ("registerNode", 4),
-    ("registerWithTaints", 4),
-    ("nodeStatusUpdateFrequency", 4),
-    ("nodeStatusReportFrequency", 4),
-    ("nodeLeaseDurationSeconds", 4),
-    ("nodeStatusMaxImages", 4),
-    ("eventRecordQPS", 4),
-    ("eventBurst", 4),
-    ("configMapAndSecretChangeDetectionStrategy", 4),
     ("providerID", 4),
     // Issue 7: the kubelet API on :10250.
     ("enableServer", 7),
@@ -81,17 +95,13 @@ pub const PLANNED_FIELDS: &[(&str, u32)] = &[
 ];
 
 /// Flags that are not KubeletConfiguration fields and that the agent honours.
-pub const IMPLEMENTED_FLAGS: &[&str] = &["config", "help", "version"];
+pub const IMPLEMENTED_FLAGS: &[&str] =
+    &["config", "help", "version", "root-dir", "hostname-override", "node-ip", "kubeconfig", "node-labels", "v"];
 
 /// Flags that are not KubeletConfiguration fields, with the issue that delivers them.
 pub const PLANNED_FLAGS: &[(&str, u32)] = &[
-    ("root-dir", 3),
-    ("hostname-override", 3),
-    ("node-ip", 3),
-    ("kubeconfig", 4),
     ("bootstrap-kubeconfig", 4),
     ("cert-dir", 4),
-    ("node-labels", 4),
 ];
 
 /// Where a field or flag stands in rkubelet.
@@ -174,7 +184,8 @@ mod tests {
     fn parents_summarise_their_leaves() {
         assert_eq!(field_status("logging.verbosity"), Status::Implemented);
         assert_eq!(field_status("authentication"), Status::Planned(7));
-        assert_eq!(field_status("maxPods"), Status::Planned(3));
+        assert_eq!(field_status("maxPods"), Status::Implemented);
+        assert_eq!(field_status("containerLogMaxSize"), Status::Planned(3));
         assert_eq!(field_status("cpuManagerPolicy"), Status::NotImplemented);
         assert_eq!(field_status("logging"), Status::NotImplemented);
     }

@@ -36,7 +36,7 @@ fn build(pod: &Pod, attempt: u32, node: &NodeContext) -> Result<PodSandboxConfig
     let meta = &pod.metadata;
     let dns = pod_dns_config(pod, node)?;
     for warning in &dns.warnings {
-        log::warn!("pod {}/{}: {warning}", meta.namespace(), meta.name());
+        log::debug!("pod {}/{}: {warning}", meta.namespace(), meta.name());
     }
     let hostname = if pod.spec.host_network == Some(true) {
         String::new()

@@ -148,6 +148,12 @@ impl NodeHandle {
         self.uid.get()
     }
 
+    /// A way for other managers to read the Node's UID without holding the handle.
+    pub fn uid_source(&self) -> impl Fn() -> Option<String> + Send + Sync + Clone + 'static {
+        let uid = self.uid.clone();
+        move || uid.get()
+    }
+
     /// Waits until the Node is registered; its UID, or `None` after `timeout`.
     pub fn wait_registered(&self, timeout: Duration) -> Option<String> {
         self.uid.wait(timeout)

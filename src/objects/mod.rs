@@ -221,3 +221,18 @@ impl ApiObjects {
         self.services.wait_synced()
     }
 }
+
+impl crate::kuberuntime::EnvSources for ApiObjects {
+    fn config_map(&self, namespace: &str, name: &str) -> Result<Option<ConfigMap>, String> {
+        ApiObjects::config_map(self, namespace, name)
+    }
+    fn secret(&self, namespace: &str, name: &str) -> Result<Option<Secret>, String> {
+        ApiObjects::secret(self, namespace, name)
+    }
+    fn services(&self, namespace: &str) -> Vec<Service> {
+        ApiObjects::services(self, namespace)
+    }
+    fn services_synced(&self) -> bool {
+        ApiObjects::services_synced(self)
+    }
+}

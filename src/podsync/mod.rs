@@ -41,6 +41,8 @@ pub struct Deps {
     pub recorder: Arc<dyn Recorder>,
     /// The volume manager; `None` runs pods without volumes (tests).
     pub volumes: Option<crate::volume::VolumeHandle>,
+    /// API mode: static pods get mirror pods.
+    pub mirror: Option<crate::mirror::MirrorHandle>,
 }
 
 pub struct Syncer {
@@ -115,6 +117,11 @@ impl PodSyncer for Syncer {
     }
 
     fn sync_pod(&self, mem: &mut PodMemory, pod: &Pod, runtime: &PodStatus, cancel: &Cancel) -> SyncOutcome {
+        if let Some(mirror) = &self.deps.mirror {
+            if crate::source::is_static_pod(pod) {
+                mirror.ensure(pod);
+            }
+        }
         let phase = self.publish_status(mem, pod, runtime, false);
         if is_terminal(phase.as_deref()) {
             return SyncOutcome::Terminal;

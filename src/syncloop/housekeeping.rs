@@ -19,6 +19,10 @@ impl<S: PodSyncer> SyncLoop<S> {
         if !self.sources_ready() {
             return;
         }
+        if let Some(api) = &self.api {
+            let statics = self.pods.pods().filter(|p| crate::source::is_static_pod(p)).map(|p| super::full_name(p));
+            api.mirror.delete_orphans(statics.collect::<Vec<_>>());
+        }
         // Sandboxes and containers of pods nobody knows (deleted while we were down).
         let Some(runtime) = self.pleg.snapshot(SNAPSHOT_TIMEOUT) else {
             log::debug!("housekeeping: PLEG busy, skipping this round");

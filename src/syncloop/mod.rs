@@ -50,6 +50,15 @@ pub struct Deps<S: PodSyncer> {
     pub health: Health,
     /// Housekeeping asks it to remove the directories of pods that are gone.
     pub volumes: Option<crate::volume::VolumeHandle>,
+    /// API-server mode's managers the loop keeps informed; `None` standalone.
+    pub api: Option<ApiHooks>,
+}
+
+/// What the sync loop tells the API-mode managers about pods coming and going.
+#[derive(Clone)]
+pub struct ApiHooks {
+    pub mirror: crate::mirror::MirrorHandle,
+    pub objects: Arc<crate::objects::ApiObjects>,
 }
 
 /// When the sync loop last went round, for /healthz.
@@ -82,6 +91,7 @@ pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::t
         pleg: deps.pleg.clone(),
         status: deps.status.clone(),
         volumes: deps.volumes.clone(),
+        api: deps.api.clone(),
         cfg,
     };
     std::thread::Builder::new()
@@ -98,6 +108,7 @@ struct SyncLoop<S: PodSyncer> {
     pleg: PlegHandle,
     status: crate::status::Handle,
     volumes: Option<crate::volume::VolumeHandle>,
+    api: Option<ApiHooks>,
 }
 
 impl<S: PodSyncer> SyncLoop<S> {
@@ -136,6 +147,19 @@ impl<S: PodSyncer> SyncLoop<S> {
     }
 
     fn on_pod(&mut self, op: Op, pod: Pod) {
+        if let Some(api) = &self.api {
+            // Secrets and ConfigMaps a pod refers to are watched while it exists; API pods
+            // (mirror pods too) let the status manager compare with what the server shows.
+            match op {
+                Op::Remove => api.objects.unregister_pod(&pod),
+                _ => api.objects.register_pod(&pod),
+            }
+            if matches!(op, Op::Add | Op::Update | Op::Reconcile | Op::Delete)
+                && crate::source::pod_source(&pod) == Some(Source::Api)
+            {
+                self.status.reconcile(&pod);
+            }
+        }
         match op {
             Op::Add => {
                 if let Some(reason) = self.admit(&pod) {
@@ -214,6 +238,11 @@ impl<S: PodSyncer> SyncLoop<S> {
     fn on_report(&mut self, r: Report) {
         if let Report::Synced { uid, after } = &r {
             self.queue.schedule(uid, Instant::now() + *after);
+        }
+        if let Report::Terminated { uid } = &r {
+            if let Some(pod) = self.pods.get(uid) {
+                self.status.mark_terminated(pod);
+            }
         }
         if let Report::Finished { uid } = &r {
             self.queue.forget(uid);

@@ -163,10 +163,11 @@ fn write_wrapped(
             let perms = || ownership::set_volume_ownership(dir, fs_group, None, true);
             writer.write(payload, Some(&perms)).map_err(|e| e.to_string())
         });
-    if written.is_err() && fresh {
-        if let Err(e) = emptydir::teardown(dir, &meta) {
-            log::error!("error tearing down volume {name} after a failed setup: {e}");
-        }
+    if written.is_err()
+        && fresh
+        && let Err(e) = emptydir::teardown(dir, &meta)
+    {
+        log::error!("error tearing down volume {name} after a failed setup: {e}");
     }
     written
 }

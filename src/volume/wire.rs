@@ -4,10 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Config, Deps, TokenClient, VolumeHandle};
-use crate::api::core::{ConfigMap, Secret, Service};
 use crate::events::Recorder;
 use crate::kubeclient::Client;
-use crate::kuberuntime::{EnvSources, NoEnvSources, NodeContext};
+use crate::kuberuntime::{NoEnvSources, NodeContext};
 use crate::objects::ApiObjects;
 
 /// The API server's objects, in API-server mode.
@@ -27,23 +26,8 @@ pub fn start(node: &NodeContext, sync_frequency: Duration, recorder: Arc<dyn Rec
             let (tx, rx) = crossbeam_channel::unbounded();
             api.objects.subscribe(tx);
             let tokens: Arc<dyn TokenClient> = Arc::new(api.client);
-            Deps { objects: Arc::new(Objects(api.objects)), tokens: Some(tokens), changes: Some(rx), recorder }
+            Deps { objects: api.objects, tokens: Some(tokens), changes: Some(rx), recorder }
         }
     };
     super::spawn(cfg, deps)
-}
-
-/// The Secret and ConfigMap managers as volumes read them.
-struct Objects(Arc<ApiObjects>);
-
-impl EnvSources for Objects {
-    fn config_map(&self, namespace: &str, name: &str) -> Result<Option<ConfigMap>, String> {
-        self.0.config_map(namespace, name)
-    }
-    fn secret(&self, namespace: &str, name: &str) -> Result<Option<Secret>, String> {
-        self.0.secret(namespace, name)
-    }
-    fn services(&self, namespace: &str) -> Vec<Service> {
-        self.0.services(namespace)
-    }
 }

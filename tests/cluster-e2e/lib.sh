@@ -1,0 +1,111 @@
+# Shared helpers for the cluster tests: rkubelet in API-server mode against the real test
+# control plane (scripts/test-cluster.sh) and the real containerd. Source it. A test exits 0
+# (pass), 77 (skipped, with a SKIPPED line) or anything else (fail).
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$E2E_DIR/../.." && pwd)
+RKUBELET=${RKUBELET:-$REPO/target/release/rkubelet}
+TEST_NAME=$(basename "$0" .sh)
+WORK=${RK_E2E_WORK:-/tmp/rk-e2e}/$TEST_NAME
+NODE=${RK_E2E_NODE:-e2e-$(echo "$TEST_NAME" | tr -cd 'a-z0-9-' | cut -c1-40)}
+NS=$NODE
+MANIFESTS=$WORK/manifests
+ROOTDIR=$WORK/root
+CERTDIR=$WORK/pki
+KLOG=$WORK/rkubelet.log
+RO_PORT=${RK_E2E_RO_PORT:-10255}
+HEALTHZ_PORT=${RK_E2E_HEALTHZ_PORT:-10248}
+PORT=${RK_E2E_PORT:-10250}
+RK_PID=
+
+log() { printf '[%s %s] %s\n' "$(date +%T)" "$TEST_NAME" "$*" >&2; }
+fail() {
+  log "FAIL: $*"
+  if [ -f "$KLOG" ]; then echo "--- last rkubelet log lines:" >&2; tail -n 40 "$KLOG" >&2; fi
+  exit 1
+}
+skip() { echo "SKIPPED: $*" >&2; exit 77; }
+
+k() { "$KUBECTL" "$@"; }
+
+require_env() {
+  [ "$(id -u)" -eq 0 ] || skip "needs root"
+  [ -n "${CONTAINER_RUNTIME_ENDPOINT:-}" ] || skip "CONTAINER_RUNTIME_ENDPOINT not set (scripts/containerd.sh up)"
+  [ -n "${KUBECONFIG:-}" ] && [ -n "${KUBECTL:-}" ] && [ -n "${RK_CLUSTER_BIN:-}" ] \
+    || skip "no test control plane in the environment (scripts/test-cluster.sh up)"
+  [ -x "$RKUBELET" ] || fail "no rkubelet binary at $RKUBELET"
+  command -v jq >/dev/null || fail "jq is missing"
+  k create namespace "$NS" >/dev/null 2>&1 || true
+  # The namespace's default ServiceAccount comes from the controller-manager.
+  wait_for 30 "ServiceAccount default in $NS" k -n "$NS" get serviceaccount default
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.5 s until COMMAND succeeds.
+wait_for() {
+  local secs=$1 what=$2; shift 2
+  local deadline=$(( $(date +%s%N) + secs * 1000000000 ))
+  while [ "$(date +%s%N)" -lt "$deadline" ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  fail "timed out after ${secs}s waiting for: $what"
+}
+
+node_kubeconfig() { "$RK_CLUSTER_BIN" kubelet-kubeconfig --dir "$RK_CLUSTER_DIR" --node-name "$NODE"; }
+
+start_rkubelet() { # extra flags...
+  mkdir -p "$MANIFESTS" "$ROOTDIR" "$CERTDIR"
+  "$RKUBELET" \
+    --container-runtime-endpoint="$CONTAINER_RUNTIME_ENDPOINT" \
+    --pod-manifest-path="$MANIFESTS" \
+    --root-dir="$ROOTDIR" \
+    --cert-dir="$CERTDIR" \
+    --hostname-override="$NODE" \
+    --read-only-port="$RO_PORT" \
+    --healthz-port="$HEALTHZ_PORT" \
+    --port="$PORT" \
+    --file-check-frequency=2s \
+    --fail-cgroupv1=false --fail-swap-on=false \
+    --v=2 "$@" >>"$KLOG" 2>&1 &
+  RK_PID=$!
+  wait_for 30 "rkubelet healthz" curl -sf "http://127.0.0.1:$HEALTHZ_PORT/healthz"
+  log "rkubelet running (pid $RK_PID) as node $NODE"
+}
+
+stop_rkubelet() { # [signal]
+  [ -n "$RK_PID" ] || return 0
+  kill -"${1:-TERM}" "$RK_PID" 2>/dev/null || true
+  wait "$RK_PID" 2>/dev/null || true
+  RK_PID=
+}
+
+node_ready() { [ "$(k get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
+pod_phase_is() { [ "$(k -n "$NS" get pod "$1" -o jsonpath='{.status.phase}')" = "$2" ]; }
+pod_json() { k -n "$NS" get pod "$1" -o json; }
+pod_gone() { ! k -n "$NS" get pod "$1" >/dev/null 2>&1; }
+cri() { "$RKUBELET" cri --container-runtime-endpoint="$CONTAINER_RUNTIME_ENDPOINT" "$@"; }
+runtime_has_pod() { cri pods -o json | jq -e --arg n "$1" --arg ns "$2" '[.items[] | select(.metadata.name == $n and .metadata.namespace == $ns)] | length > 0'; }
+runtime_pod_gone() { ! runtime_has_pod "$@"; }
+
+apply() { k -n "$NS" apply -f - >/dev/null; }
+
+cleanup() {
+  local rc=$?
+  # Best effort from here on: a skipped test may lack the environment cleanup uses.
+  set +eu
+  rm -rf "$MANIFESTS"/* 2>/dev/null || true
+  case $NS in default|kube-*) ;; *) k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true ;; esac
+  if [ -n "$RK_PID" ]; then
+    for _ in $(seq 1 40); do
+      [ "$(cri pods -o json 2>/dev/null | jq --arg ns "$NS" --arg s "-$NODE" '[.items[] | select(.metadata.namespace == $ns or (.metadata.name | endswith($s)))] | length' 2>/dev/null || echo 0)" = 0 ] && break
+      sleep 0.5
+    done
+    stop_rkubelet
+  fi
+  k delete node "$NODE" --wait=false >/dev/null 2>&1 || true
+  exit $rc
+}
+trap cleanup EXIT
+
+rm -rf "$WORK"; mkdir -p "$WORK"
