@@ -59,7 +59,7 @@ pub struct SyncContext<'a> {
     /// The volume mounts of a container, given the pod's IPs (its `subPathExpr` may use
     /// them through the environment); an error fails the container with
     /// `CreateContainerConfigError` ([`no_mounts`] when there are no volumes).
-    pub mounts: &'a MountsFn,
+    pub mounts: &'a MountsFn<'a>,
     pub env: &'a dyn EnvSources,
     /// Registry credentials from the pod's image pull secrets (see `image::auth`).
     pub pull_secrets: &'a [cri::AuthConfig],
@@ -70,7 +70,7 @@ pub struct SyncContext<'a> {
 }
 
 /// A container's volume mounts, given the pod IPs (see [`SyncContext::mounts`]).
-pub type MountsFn = dyn Fn(&Container, &[String]) -> Result<Vec<cri::Mount>, String>;
+pub type MountsFn<'a> = dyn Fn(&Container, &[String]) -> Result<Vec<cri::Mount>, String> + 'a;
 
 /// For callers without volumes.
 pub fn no_mounts(_: &Container, _: &[String]) -> Result<Vec<cri::Mount>, String> {
