@@ -37,6 +37,7 @@
 //! | [`streaming`] | exec, attach and port-forward: CRI streaming URLs and the upgrade proxy |
 //! | [`syncloop`] | the sync loop that dispatches work to pod workers |
 //! | [`version`] | the version we report |
+//! | [`volume`] | the volume manager and the emptyDir, hostPath, configMap, secret, downwardAPI and projected volumes |
 
 pub mod agent;
 pub mod api;
@@ -70,3 +71,4 @@ pub mod status;
 pub mod streaming;
 pub mod syncloop;
 pub mod version;
+pub mod volume;

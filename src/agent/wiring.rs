@@ -160,6 +160,9 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
     };
 
     let sync_frequency = k.sync_frequency.to_std().unwrap_or(Duration::from_secs(60));
+    let volume_api = api.as_ref().zip(clients.as_ref()).map(|(a, c)| crate::volume::wire::Api { objects: a.objects.clone(), client: c.client.clone() });
+    let volumes = crate::volume::wire::start(runtime.node(), sync_frequency, recorder.clone(), volume_api)
+        .map_err(thread_err("volume manager"))?;
     let syncer = Arc::new(podsync::Syncer::new(
         podsync::Config {
             sync_frequency,
@@ -174,6 +177,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             status: status.clone(),
             env,
             recorder,
+            volumes: Some(volumes.clone()),
             mirror: api.as_ref().map(|a| a.mirror.clone()),
         },
     ));
@@ -192,6 +196,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             syncer,
             status: status.clone(),
             health: health.clone(),
+            volumes: Some(volumes),
             api: hooks,
             gc: Some(gc),
         },

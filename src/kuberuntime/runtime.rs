@@ -56,8 +56,10 @@ pub struct SyncContext<'a> {
     pub backoff: &'a mut Backoff,
     /// Start failures, shown as waiting reasons in the pod status.
     pub reasons: &'a mut ReasonCache,
-    /// The volume mounts of a container ([`no_mounts`] when there are no volumes).
-    pub mounts: &'a dyn Fn(&Container) -> Vec<cri::Mount>,
+    /// The volume mounts of a container, given the pod's IPs (its `subPathExpr` may use
+    /// them through the environment); an error fails the container with
+    /// `CreateContainerConfigError` ([`no_mounts`] when there are no volumes).
+    pub mounts: &'a MountsFn<'a>,
     pub env: &'a dyn EnvSources,
     /// Registry credentials from the pod's image pull secrets (see `image::auth`).
     pub pull_secrets: &'a [cri::AuthConfig],
@@ -67,9 +69,12 @@ pub struct SyncContext<'a> {
     pub cancel: &'a dyn Fn() -> bool,
 }
 
+/// A container's volume mounts, given the pod IPs (see [`SyncContext::mounts`]).
+pub type MountsFn<'a> = dyn Fn(&Container, &[String]) -> Result<Vec<cri::Mount>, String> + 'a;
+
 /// For callers without volumes.
-pub fn no_mounts(_: &Container) -> Vec<cri::Mount> {
-    Vec::new()
+pub fn no_mounts(_: &Container, _: &[String]) -> Result<Vec<cri::Mount>, String> {
+    Ok(Vec::new())
 }
 
 /// For callers that never cancel.

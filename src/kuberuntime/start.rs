@@ -177,6 +177,7 @@ impl Runtime {
             (StartFailure::CreateContainerConfigError, message)
         };
         let termination_log = self.termination_log_file(pod, c);
+        let mounts = (ctx.mounts)(c, s.pod_ips).map_err(config_error)?;
         let etc_hosts = self.write_etc_hosts(pod, c, s.pod_ips).map_err(config_error)?;
         let image_user = self.image_user(&image_ref).map_err(config_error)?;
         let target_container_id = match (kind, s.target) {
@@ -193,7 +194,7 @@ impl Runtime {
             restart_count,
             image_ref: &image_ref,
             pod_ips: s.pod_ips,
-            mounts: (ctx.mounts)(c),
+            mounts,
             etc_hosts,
             termination_log,
             env: ctx.env,

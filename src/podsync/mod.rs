@@ -2,22 +2,25 @@
 //!
 //! One sync, as upstream's `SyncPod`: compute the API status from the runtime's view and hand
 //! it to the status manager; a pod in a terminal phase stops here (the worker then terminates
-//! it); otherwise let the runtime manager act (sandbox, images, containers), and ask PLEG to
+//! it); otherwise wait for its volumes, then let the runtime manager act (sandbox, images, containers), and ask PLEG to
 //! look again at once when something changed, so the next sync sees it without waiting a tick.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::api::Time;
-use crate::api::core::Pod;
-use crate::events::Recorder;
+use crate::api::core::{Container, Pod};
+use crate::events::{EventType, Recorder, reason};
 use crate::kuberuntime::{self, Backoff, EnvSources, PodStatus, Runtime, SyncContext};
 use crate::pleg::PlegHandle;
 use crate::podworker::{Cancel, PodSyncer, SyncOutcome};
 use crate::status::{self, GenerateInput, ProbeResults, ReasonCache};
+use crate::volume::{PodVolumes, VolumeError};
 
 /// How long a worker waits for PLEG to produce a fresh view before trying again.
 const STATUS_WAIT: Duration = Duration::from_secs(10);
+/// After volumes failed, sync again after this long (upstream's pod worker backoff).
+const VOLUME_RETRY: Duration = Duration::from_secs(10);
 
 pub struct Config {
     /// syncFrequency: the longest a running pod goes without a sync.
@@ -36,6 +39,8 @@ pub struct Deps {
     pub status: status::Handle,
     pub env: Arc<dyn EnvSources + Send + Sync>,
     pub recorder: Arc<dyn Recorder>,
+    /// The volume manager; `None` runs pods without volumes (tests).
+    pub volumes: Option<crate::volume::VolumeHandle>,
     /// API mode: static pods get mirror pods.
     pub mirror: Option<crate::mirror::MirrorHandle>,
 }
@@ -83,6 +88,24 @@ impl Syncer {
     }
 }
 
+impl Syncer {
+    /// Waits for the pod's volumes (upstream's `WaitForAttachAndMount`); on failure, the
+    /// `FailedMount` event and when to sync again.
+    fn ensure_volumes(&self, pod: &Pod, cancel: &dyn Fn() -> bool) -> Result<Option<PodVolumes>, Duration> {
+        let Some(v) = &self.deps.volumes else { return Ok(None) };
+        match v.ensure(pod, cancel) {
+            Ok(volumes) => Ok(Some(volumes)),
+            Err(VolumeError::Cancelled) => Err(Duration::ZERO),
+            Err(e) => {
+                let message = format!("Unable to attach or mount volumes: {e}");
+                log::warn!("pod {}: {message}", status::reason::pod_desc(pod));
+                self.deps.recorder.pod_event(pod, "", EventType::Warning, reason::FAILED_MOUNT, &message);
+                Err(VOLUME_RETRY)
+            }
+        }
+    }
+}
+
 fn is_terminal(phase: Option<&str>) -> bool {
     matches!(phase, Some("Succeeded" | "Failed"))
 }
@@ -105,12 +128,23 @@ impl PodSyncer for Syncer {
         if is_terminal(phase.as_deref()) {
             return SyncOutcome::Terminal;
         }
-        let no_mounts = |_: &crate::api::core::Container| Vec::new();
         let stop = || cancel.is_set();
+        let volumes = match self.ensure_volumes(pod, &stop) {
+            Ok(v) => v,
+            Err(after) => return SyncOutcome::Requeue(after),
+        };
+        let mounts = |c: &Container, pod_ips: &[String]| match &volumes {
+            None => Ok(Vec::new()),
+            Some(v) => {
+                let node = self.deps.runtime.node();
+                let env = || kuberuntime::env::container_env(pod, c, pod_ips, node, self.deps.env.as_ref()).map_err(|e| e.to_string());
+                v.container_mounts(c, &env)
+            }
+        };
         let mut ctx = SyncContext {
             backoff: &mut mem.backoff,
             reasons: &mut mem.reasons,
-            mounts: &no_mounts,
+            mounts: &mounts,
             env: self.deps.env.as_ref(),
             pull_secrets: &[],
             verdicts: &kuberuntime::all_healthy,
@@ -141,10 +175,19 @@ impl PodSyncer for Syncer {
             let after = self.deps.pleg.newer_than(uid, Some(since), STATUS_WAIT);
             self.publish_status(mem, pod, after.as_ref().unwrap_or(runtime), true);
         }
+        // Nothing runs any more: unmount now, as upstream does for a terminated pod (the
+        // cleanup retries if this fails).
+        if let Some(Err(e)) = self.deps.volumes.as_ref().map(|v| v.teardown(pod.metadata.uid())) {
+            log::warn!("pod {}: {e}", status::reason::pod_desc(pod));
+        }
         Ok(())
     }
 
-    fn cleanup_pod(&self, _mem: &mut PodMemory, _pod: &Pod, runtime: &PodStatus) -> Result<(), String> {
-        self.deps.runtime.remove_pod(runtime).map_err(|e| e.to_string())
+    fn cleanup_pod(&self, _mem: &mut PodMemory, pod: &Pod, runtime: &PodStatus) -> Result<(), String> {
+        self.deps.runtime.remove_pod(runtime).map_err(|e| e.to_string())?;
+        match &self.deps.volumes {
+            Some(v) => v.teardown(pod.metadata.uid()).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
     }
 }

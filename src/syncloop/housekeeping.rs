@@ -3,7 +3,7 @@
 //! Only once every configured source delivered its first set (upstream's `sourcesReady`):
 //! after a restart with the API server down, no API pod may be killed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -30,6 +30,7 @@ impl<S: PodSyncer> SyncLoop<S> {
             log::debug!("housekeeping: PLEG busy, skipping this round");
             return;
         };
+        let runtime_uids: Vec<String> = runtime.iter().map(|rp| rp.uid.clone()).collect();
         for rp in runtime {
             if rp.uid.is_empty() || self.pods.contains(&rp.uid) || self.workers.phase(&rp.uid).is_some() {
                 continue;
@@ -40,6 +41,14 @@ impl<S: PodSyncer> SyncLoop<S> {
             log::info!("removing orphaned pod {}/{} ({}) from the runtime", rp.namespace, rp.name, rp.uid);
             let pod = Arc::new(placeholder(&rp.uid, &rp.name, &rp.namespace));
             self.workers.update(Work::new(pod, UpdateKind::Remove));
+        }
+        // Directories (and volumes) of pods that neither a source, a worker nor the runtime
+        // knows any more.
+        if let Some(volumes) = &self.volumes {
+            let mut known: HashSet<String> = self.pods.pods().map(|p| p.metadata.uid().to_string()).collect();
+            known.extend(self.workers.known().map(String::from));
+            known.extend(runtime_uids);
+            volumes.cleanup_orphans(known);
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct Deps<S: PodSyncer> {
     pub syncer: Arc<S>,
     pub status: crate::status::Handle,
     pub health: Health,
+    /// Housekeeping asks it to remove the directories of pods that are gone.
+    pub volumes: Option<crate::volume::VolumeHandle>,
     /// API-server mode's managers the loop keeps informed; `None` standalone.
     pub api: Option<ApiHooks>,
     /// The garbage collector, told at each housekeeping which pods exist.
@@ -90,6 +92,7 @@ pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::t
         ready: HashSet::new(),
         pleg: deps.pleg.clone(),
         status: deps.status.clone(),
+        volumes: deps.volumes.clone(),
         api: deps.api.clone(),
         gc: deps.gc.clone(),
         cfg,
@@ -107,6 +110,7 @@ struct SyncLoop<S: PodSyncer> {
     ready: HashSet<Source>,
     pleg: PlegHandle,
     status: crate::status::Handle,
+    volumes: Option<crate::volume::VolumeHandle>,
     api: Option<ApiHooks>,
     gc: Option<crate::gc::GcHandle>,
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Issue 6: a container's environment has KUBERNETES_SERVICE_HOST/PORT (the `kubernetes`
+# service) and the Docker-link variables of a Service created in its namespace; with
+# enableServiceLinks: false only the kubernetes ones.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/volumes.sh"
+require_env
+k -n "$NS" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: my-db}
+spec:
+  ports: [{name: sql, port: 5432, protocol: TCP}]
+YAML
+ip=$(k -n "$NS" get service my-db -o jsonpath='{.spec.clusterIP}')
+start_rkubelet --kubeconfig="$(node_kubeconfig)"
+wait_for 10 "node Ready" node_ready
+for links in true false; do
+  apply <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: env-$links}
+spec:
+  nodeName: $NODE
+  restartPolicy: Never
+  enableServiceLinks: $links
+  containers:
+  - name: c
+    image: $IMAGE
+    command: [sh, -c, 'env | sort']
+YAML
+done
+for links in true false; do wait_for 40 "pod env-$links Succeeded" pod_phase_is "env-$links" Succeeded; done
+# CRI log lines: "<time> stdout F <text>".
+out() { sed "s/^[^ ]* [^ ]* [^ ]* //" "/var/log/pods/${NS}_env-$1_$(pod_uid "env-$1")/c/0.log"; }
+with=$(out true)
+for want in KUBERNETES_SERVICE_HOST= KUBERNETES_SERVICE_PORT=443 KUBERNETES_SERVICE_PORT_HTTPS=443 KUBERNETES_PORT=tcp:// \
+  "MY_DB_SERVICE_HOST=$ip" MY_DB_SERVICE_PORT=5432 MY_DB_SERVICE_PORT_SQL=5432 "MY_DB_PORT=tcp://$ip:5432" \
+  "MY_DB_PORT_5432_TCP=tcp://$ip:5432" MY_DB_PORT_5432_TCP_PROTO=tcp MY_DB_PORT_5432_TCP_PORT=5432 "MY_DB_PORT_5432_TCP_ADDR=$ip"; do
+  grep -q "^$want" <<<"$with" || { echo "$with" >&2; fail "missing $want"; }
+done
+without=$(out false)
+grep -q '^KUBERNETES_SERVICE_HOST=' <<<"$without" || fail "KUBERNETES_SERVICE_HOST missing without service links"
+grep -q '^MY_DB_' <<<"$without" && fail "link variables despite enableServiceLinks: false"
+log "PASS: service link variables"
