@@ -10,7 +10,7 @@ use super::wiring::StartError;
 use crate::config::Config;
 use crate::events::Recorder;
 use crate::events::api::{ApiRecorder, EventsConfig};
-use crate::kubeclient::{Client, ClientOptions};
+use crate::kubeclient::{Client, ClientOptions, RestConfig};
 use crate::mirror::{self, MirrorHandle};
 use crate::node::NodeIdentity;
 use crate::nodestatus::{self, NodeHandle};
@@ -27,11 +27,12 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn connect(config: &Config, kubeconfig: &std::path::Path, node: &NodeIdentity) -> Result<Clients, StartError> {
+    /// `rest`: from `--kubeconfig`, after TLS bootstrap (see `super::certs`).
+    pub fn connect(config: &Config, rest: &RestConfig, node: &NodeIdentity) -> Result<Clients, StartError> {
         let k = &config.kubelet;
         let options = ClientOptions { qps: k.kube_api_qps as f32, burst: u32::try_from(k.kube_api_burst).unwrap_or(100), ..ClientOptions::default() };
         let load = |opts: ClientOptions| {
-            Client::from_kubeconfig(kubeconfig, None, opts).map_err(|e| StartError::Api(format!("kubeconfig {}: {e}", kubeconfig.display())))
+            Client::new(rest, opts).map_err(|e| StartError::Api(format!("API client for {}: {e}", rest.server)))
         };
         let client = load(options.clone())?;
         let events_client = load(options)?;

@@ -11,6 +11,7 @@
 //! adopts them.
 
 mod apimode;
+mod certs;
 mod host;
 mod signals;
 mod wiring;

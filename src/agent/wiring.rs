@@ -54,6 +54,7 @@ fn thread_err(what: &'static str) -> impl FnOnce(std::io::Error) -> StartError {
 
 /// What keeps the agent's threads alive; dropping it lets the process exit.
 pub struct Agent {
+    _certs: super::certs::Certs,
     _api: Option<super::apimode::ApiMode>,
     _mux: source::mux::MuxHandle,
     _file: Option<source::file::FileSourceHandle>,
@@ -80,13 +81,17 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         std::fs::create_dir_all(dir).map_err(|error| StartError::Dir { path: dir.clone(), error })?;
     }
 
-    let clients = match &f.kubeconfig {
-        Some(path) => Some(super::apimode::Clients::connect(config, path, &identity)?),
+    let mut certs = super::certs::Certs::default();
+    let clients = match super::certs::client_rest_config(config, &identity)? {
+        Some(rest) => Some(super::apimode::Clients::connect(config, &rest, &identity)?),
         None => {
             log::info!("no --kubeconfig: running standalone (static pods only)");
             None
         }
     };
+    if let Some(c) = &clients {
+        certs.start_client_rotation(config, &identity, &c.client)?;
+    }
     let timeout = k.runtime_request_timeout.to_std().unwrap_or(Duration::from_secs(120));
     let cri = connect_runtime(&k.container_runtime_endpoint, timeout)?;
     let server_cri = cri.clone();
@@ -220,8 +225,8 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         // API-server mode: the API client, for webhook authentication and authorization.
         client: clients.as_ref().map(|c| c.client.clone()),
     };
-    start_servers(config, checks, &server_deps)?;
-    Ok(Agent { _api: api, _mux: mux, _file: file, _http: http, _stats: stats, _logs: logs })
+    start_servers(config, checks, &server_deps, &mut certs, &identity)?;
+    Ok(Agent { _certs: certs, _api: api, _mux: mux, _file: file, _http: http, _stats: stats, _logs: logs })
 }
 
 fn connect_runtime(endpoint: &str, timeout: Duration) -> Result<cri::Client, StartError> {
@@ -285,7 +290,13 @@ fn stats_config(config: &Config, node: &NodeContext) -> stats::Config {
     }
 }
 
-fn start_servers(config: &Config, checks: Checks, deps: &server::secure::Deps) -> Result<(), StartError> {
+fn start_servers(
+    config: &Config,
+    checks: Checks,
+    deps: &server::secure::Deps,
+    certs: &mut super::certs::Certs,
+    identity: &NodeIdentity,
+) -> Result<(), StartError> {
     let k = &config.kubelet;
     if k.healthz_port > 0 {
         let addr = socket_addr(&k.healthz_bind_address, k.healthz_port);
@@ -293,14 +304,7 @@ fn start_servers(config: &Config, checks: Checks, deps: &server::secure::Deps) -
             .map_err(|error| StartError::Listen { what: "healthz", addr: addr.to_string(), error })?;
     }
     if k.enable_server {
-        // Until the certificate module is wired in, a node without a serving certificate
-        // runs without the authenticated port rather than not at all.
-        match server::tls::serving_cert(config) {
-            Ok(cert) => {
-                server::secure::spawn_secure(config, deps, cert).map_err(StartError::Server)?;
-            }
-            Err(e) => log::error!("kubelet API on port {} not started: {e}", k.port),
-        }
+        certs.start_secure_server(config, identity, deps)?;
     }
     if k.read_only_port > 0 {
         server::secure::spawn_read_only(config, deps).map_err(StartError::Server)?;

@@ -85,6 +85,8 @@ pub const IMPLEMENTED_FIELDS: &[&str] = &[
     "imageGCLowThresholdPercent",
     "imageMinimumGCAge",
     "imageMaximumGCAge",
+    "rotateCertificates",
+    "serverTLSBootstrap",
 ];
 
 /// Fields the open issues deliver, with the issue number.
@@ -93,10 +95,8 @@ pub const PLANNED_FIELDS: &[(&str, u32)] = &[
     ("imageServiceEndpoint", 3),
     ("crashLoopBackOff.maxContainerRestartPeriod", 3),
     // Issue 4: API-server mode.
-    ("rotateCertificates", 4),
     ("providerID", 4),
     // Issue 7: the kubelet API on :10250.
-    ("serverTLSBootstrap", 7),
     ("streamingConnectionIdleTimeout", 7),
 ];
 
@@ -110,14 +110,13 @@ pub const IMPLEMENTED_FLAGS: &[&str] = &[
     "node-ip",
     "kubeconfig",
     "node-labels",
+    "bootstrap-kubeconfig",
+    "cert-dir",
     "v",
 ];
 
 /// Flags that are not KubeletConfiguration fields, with the issue that delivers them.
-pub const PLANNED_FLAGS: &[(&str, u32)] = &[
-    ("bootstrap-kubeconfig", 4),
-    ("cert-dir", 4),
-];
+pub const PLANNED_FLAGS: &[(&str, u32)] = &[];
 
 /// Where a field or flag stands in rkubelet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,7 @@ ROOTDIR=$WORK/root
 KLOG=$WORK/rkubelet.log
 RO_PORT=${RK_SMOKE_RO_PORT:-10255}
 HEALTHZ_PORT=${RK_SMOKE_HEALTHZ_PORT:-10248}
+PORT=${RK_SMOKE_PORT:-10250}
 RK_PID=
 
 log() { printf '[%s %s] %s\n' "$(date +%T)" "$TEST_NAME" "$*" >&2; }
@@ -52,6 +53,7 @@ start_rkubelet() { # extra flags...
     --hostname-override="$NODE" \
     --read-only-port="$RO_PORT" \
     --healthz-port="$HEALTHZ_PORT" \
+    --port="$PORT" --cert-dir="$WORK/pki" \
     --file-check-frequency=2s \
     --fail-cgroupv1=false --fail-swap-on=false \
     --v=2 "$@" >>"$KLOG" 2>&1 &
