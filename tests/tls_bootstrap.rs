@@ -185,16 +185,26 @@ fn steps(cluster: &Cluster, admin: &Client, node: &str, work: &Path) {
         },
         wait: Duration::from_secs(120),
     };
+    // Without a certificate the manager requests one at once (no rotate_now: that would
+    // queue a second CSR behind the first, which nobody approves).
     let server_manager = manager::spawn(serving, node_client).expect("spawn serving");
-    let requester = std::thread::spawn(move || {
-        let outcome = server_manager.rotate_now();
-        (outcome, server_manager)
-    });
     let approved_name = approve_serving_csr(admin, node, &cluster.kubectl);
-    let (outcome, server_manager) = requester.join().expect("requester thread");
-    let served = outcome.expect("serving certificate");
-    println!("serving CSR {approved_name} approved; certificate in {}", served.display());
-    let pair = server_manager.current().expect("current").expect("a pair");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pair = loop {
+        if let Some(pair) = server_manager.current().expect("current") {
+            break pair;
+        }
+        assert!(Instant::now() < deadline, "no serving certificate 60 s after approving {approved_name}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    println!(
+        "serving CSR {approved_name} approved; certificate in {}",
+        server_manager.current_path().display()
+    );
+    assert_eq!(
+        csrs_of(admin, node).iter().filter(|c| c.spec.signer_name == "kubernetes.io/kubelet-serving").count(),
+        1
+    );
     let leaf = pair.leaf;
     assert_eq!(leaf.subject.common_name.as_deref(), Some(format!("system:node:{node}").as_str()));
     assert_eq!(leaf.subject.organizations, vec!["system:nodes"]);
