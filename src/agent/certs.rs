@@ -154,3 +154,37 @@ fn spawn_when_issued(config: Config, deps: server::secure::Deps, current: PathBu
 fn is_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        crate::config::load(&args).expect("config").config
+    }
+
+    fn node() -> NodeIdentity {
+        NodeIdentity { name: "edge-1".into(), ips: vec!["192.0.2.7".parse().expect("ip")] }
+    }
+
+    fn error(args: &[&str]) -> String {
+        client_rest_config(&config(args), &node()).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn standalone_has_no_client_and_bootstrap_needs_a_kubeconfig() {
+        assert!(matches!(client_rest_config(&config(&[]), &node()), Ok(None)));
+        assert!(error(&["--bootstrap-kubeconfig=/nonexistent"]).contains("needs --kubeconfig"));
+    }
+
+    #[test]
+    fn a_failed_bootstrap_stops_the_start() {
+        let dir = crate::pki::testutil::temp_dir("agent-certs");
+        let kubeconfig = format!("--kubeconfig={}", dir.join("kubelet.conf").display());
+        let cert_dir = format!("--cert-dir={}", dir.join("pki").display());
+        let e = error(&[&kubeconfig, "--bootstrap-kubeconfig=/nonexistent/bootstrap.conf", &cert_dir]);
+        assert!(e.contains("TLS bootstrap") && e.contains("/nonexistent/bootstrap.conf"), "{e}");
+        assert!(!dir.join("kubelet.conf").exists());
+    }
+}
