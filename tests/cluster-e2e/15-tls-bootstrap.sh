@@ -15,17 +15,6 @@ KUBECONFIG_OUT=$WORK/kubelet.conf
 CA=$WORK/ca.crt
 jq -r '.clusters[0].cluster["certificate-authority-data"]' < <(k config view --raw -o json) | base64 -d >"$CA"
 
-# node_csrs: "name signer conditions" of the CSRs whose request is for this node.
-node_csrs() {
-  k get csr -o json | jq -r '.items[] | [.metadata.name, .spec.signerName, .spec.request,
-      ([.status.conditions[]?.type] | join(",") | if . == "" then "Pending" else . end)] | @tsv' |
-    while IFS=$'\t' read -r name signer req cond; do
-      subject=$(base64 -d <<<"$req" | openssl req -noout -subject 2>/dev/null || true)
-      case $subject in
-        *"CN = system:node:$NODE" | *"CN=system:node:$NODE") echo "$name $signer $cond" ;;
-      esac
-    done
-}
 test_cleanup() {
   node_csrs 2>/dev/null | while read -r name _; do k delete csr "$name" >/dev/null 2>&1 || true; done
 }

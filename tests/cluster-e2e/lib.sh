@@ -96,6 +96,18 @@ runtime_pod_gone() { ! runtime_has_pod "$@"; }
 
 apply() { k -n "$NS" apply -f - >/dev/null; }
 
+# node_csrs: "name signer conditions" of the CSRs whose request is for this node.
+node_csrs() {
+  k get csr -o json | jq -r '.items[] | [.metadata.name, .spec.signerName, .spec.request,
+      ([.status.conditions[]?.type] | join(",") | if . == "" then "Pending" else . end)] | @tsv' |
+    while IFS=$'\t' read -r name signer req cond; do
+      subject=$(base64 -d <<<"$req" | openssl req -noout -subject 2>/dev/null || true)
+      case $subject in
+        *"CN = system:node:$NODE" | *"CN=system:node:$NODE") echo "$name $signer $cond" ;;
+      esac
+    done
+}
+
 cleanup() {
   local rc=$?
   # Best effort from here on: a skipped test may lack the environment cleanup uses.
