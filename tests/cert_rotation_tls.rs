@@ -7,6 +7,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use rkubelet::certificate::bootstrap::write_kubeconfig;
@@ -67,8 +68,9 @@ impl Ca {
     }
 }
 
-/// Answers every request with `{"serial":"<hex of the client certificate's serial>"}`.
-fn server(ca: &Ca) -> SocketAddr {
+/// Answers every request with `{"serial":"<hex of the client certificate's serial>"}`, keeping
+/// connections alive (as the API server does); counts the connections it accepted.
+fn server(ca: &Ca) -> (SocketAddr, Arc<AtomicUsize>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(ca.der.clone())).expect("our CA is acceptable to webpki");
@@ -89,35 +91,50 @@ fn server(ca: &Ca) -> SocketAddr {
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let connections = Arc::new(AtomicUsize::new(0));
+    let accepted = connections.clone();
     std::thread::spawn(move || {
         for tcp in listener.incoming().flatten() {
             let config = config.clone();
+            accepted.fetch_add(1, Ordering::SeqCst);
             std::thread::spawn(move || {
                 let Ok(conn) = rustls::ServerConnection::new(config) else { return };
                 let mut tls = rustls::StreamOwned::new(conn, tcp);
-                let mut reader = BufReader::new(&mut tls);
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
-                    line.clear();
-                }
-                let serial = tls
-                    .conn
-                    .peer_certificates()
-                    .and_then(|c| c.first())
-                    .and_then(|c| parse_certificate(c).ok())
-                    .map_or(String::new(), |info| info.serial.iter().map(|b| format!("{b:02x}")).collect());
-                let body = format!("{{\"serial\":\"{serial}\"}}");
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(response.as_bytes());
-                tls.conn.send_close_notify();
-                let _ = tls.flush();
+                while answer(&mut tls) {}
             });
         }
     });
-    addr
+    (addr, connections)
+}
+
+/// Reads one request (headers only) and answers it; false when the client went away.
+fn answer(tls: &mut rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>) -> bool {
+    let mut reader = BufReader::new(&mut *tls);
+    let mut line = String::new();
+    let mut lines = 0;
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(n) if n > 0 && line != "\r\n" => lines += 1,
+            Ok(n) if n > 0 => break,
+            _ => return false,
+        }
+    }
+    if lines == 0 {
+        return false;
+    }
+    let serial = tls
+        .conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|c| parse_certificate(c).ok())
+        .map_or(String::new(), |info| info.serial.iter().map(|b| format!("{b:02x}")).collect());
+    let body = format!("{{\"serial\":\"{serial}\"}}");
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tls.write_all(response.as_bytes()).is_ok() && tls.flush().is_ok()
 }
 
 fn serial_of(pem_text: &str) -> String {
@@ -134,7 +151,7 @@ fn serial_seen(client: &Client) -> String {
 #[test]
 fn a_rotated_client_certificate_is_presented_on_the_next_connection() {
     let ca = Ca::new();
-    let addr = server(&ca);
+    let (addr, connections) = server(&ca);
     let dir = std::env::temp_dir().join(format!("rk-cert-rotation-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -151,14 +168,17 @@ fn a_rotated_client_certificate_is_presented_on_the_next_connection() {
     let options = ClientOptions { timeout: Duration::from_secs(5), ..ClientOptions::default() };
     let client = Client::from_kubeconfig(&dir.join("kubelet.conf"), None, options).expect("client");
     assert_eq!(serial_seen(&client), serial_of(&cert1));
+    assert_eq!(serial_seen(&client), serial_of(&cert1));
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "the connection is kept alive and reused");
 
     let (cert2, key2) = ca.client_pair("edge-1");
     store.update(cert2.as_bytes(), key2.to_pem().as_bytes(), t0 + Duration::from_secs(1)).expect("rotated");
     assert_eq!(
         serial_seen(&client),
         serial_of(&cert2),
-        "the new connection presents the rotated certificate"
+        "the kept-alive connection is dropped: a new one presents the rotated certificate"
     );
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
     assert_ne!(serial_of(&cert1), serial_of(&cert2));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,7 +12,10 @@
 //! - Client identity: `client-certificate`/`client-key` (PKCS#8, PKCS#1 RSA or SEC1 EC keys).
 //!   From files, the pair is read again when either file's modification time changes, so a
 //!   certificate renewed by rotation is used on the next connection (session resumption is
-//!   off, or a resumed session would carry the old identity on).
+//!   off, or a resumed session would carry the old identity on). A pooled connection made
+//!   before such a change is not reused (the API server checks the certificate's expiry on
+//!   every request, so a kept-alive connection would fail once the old one expires), as
+//!   upstream's rotating transport closes its connections.
 //! - Server name: `tls-server-name`, else the host of `server`; an IP host is checked against
 //!   the certificate's IP SANs.
 
@@ -221,6 +224,8 @@ impl ServerCertVerifier for AnyServerCert {
 pub struct TlsConnector {
     config: Arc<ClientConfig>,
     server_name: Option<ServerName<'static>>,
+    /// The client certificate and key when they are files (they may be rotated).
+    identity_files: Option<(PemSource, PemSource)>,
 }
 
 impl TlsConnector {
@@ -231,7 +236,13 @@ impl TlsConnector {
             ),
             None => None,
         };
-        Ok(TlsConnector { config: client_config(rest)?, server_name })
+        let identity_files = match (&rest.client_certificate, &rest.client_key) {
+            (Some(cert @ PemSource::File(_)), Some(key)) | (Some(cert), Some(key @ PemSource::File(_))) => {
+                Some((cert.clone(), key.clone()))
+            }
+            _ => None,
+        };
+        Ok(TlsConnector { config: client_config(rest)?, server_name, identity_files })
     }
 
     fn server_name(&self, details: &ConnectionDetails) -> Result<ServerName<'static>, ureq::Error> {
@@ -258,6 +269,11 @@ impl<In: Transport> Connector<In> for TlsConnector {
         if !details.needs_tls() || transport.is_tls() {
             return Ok(Some(Either::A(transport)));
         }
+        // Stamped before the handshake: a change during it makes the connection stale at once.
+        let identity = self.identity_files.clone().map(|(cert, key)| {
+            let stamp = (mtime(&cert), mtime(&key));
+            (cert, key, stamp)
+        });
         let conn = ClientConnection::new(self.config.clone(), self.server_name(details)?)?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
@@ -269,7 +285,7 @@ impl<In: Transport> Connector<In> for TlsConnector {
             }
         }
         let buffers = LazyBuffers::new(details.config.input_buffer_size(), details.config.output_buffer_size());
-        Ok(Some(Either::B(TlsTransport { buffers, stream })))
+        Ok(Some(Either::B(TlsTransport { buffers, stream, identity })))
     }
 }
 
@@ -277,6 +293,8 @@ impl<In: Transport> Connector<In> for TlsConnector {
 pub struct TlsTransport {
     buffers: LazyBuffers,
     stream: StreamOwned<ClientConnection, TransportAdapter>,
+    /// The client certificate files and their modification times at the handshake.
+    identity: Option<(PemSource, PemSource, Stamp)>,
 }
 
 impl Transport for TlsTransport {
@@ -300,6 +318,12 @@ impl Transport for TlsTransport {
     }
 
     fn is_open(&mut self) -> bool {
+        if let Some((cert, key, stamp)) = &self.identity
+            && (mtime(cert), mtime(key)) != *stamp
+        {
+            log::debug!("client certificate {cert} changed: not reusing a connection made with the old one");
+            return false;
+        }
         self.stream.sock.get_mut().is_open()
     }
 
