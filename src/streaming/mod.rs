@@ -21,6 +21,7 @@
 //! | [`proxy`] | [`proxy_upgrade`]: connect, hand over the upgrade, then relay |
 //! | [`relay`] | the byte copy both ways on one thread, half-close, idle timeout |
 //! | [`error`] | [`StreamError`]: upstream's status codes and texts |
+//! | [`server_adapter`] | [`Streaming`]: the kubelet server's streaming handler |
 //!
 //! The kubelet server authenticates and authorises the request, reads its head, and hands the
 //! raw connection to [`Handler::serve`], which writes every byte of the response itself.
@@ -36,6 +37,7 @@ pub mod options;
 pub mod proxy;
 pub mod relay;
 pub mod runtime;
+pub mod server_adapter;
 
 #[cfg(test)]
 mod options_tests;
@@ -50,6 +52,7 @@ pub use options::Target;
 pub use proxy::{Proxied, ProxyConfig, proxy_upgrade};
 pub use relay::{Conn, RelayEnd, RelayStats};
 pub use runtime::{RuntimePod, StreamingRuntime, runtime_url};
+pub use server_adapter::Streaming;
 
 use crate::api::core::Pod;
 
