@@ -75,9 +75,8 @@ impl<R: StreamingRuntime> StreamingHandler for Streaming<R> {
         let peer = conn.socket.peer_addr().ok().map(|a| a.ip());
         let head = request_head(req, peer);
         let mut client = ClientConn { stream: conn.stream, socket: conn.socket };
-        // The server's read and write timeouts were for request heads; the relay polls.
-        let _ = client.socket.set_read_timeout(None);
-        let _ = client.socket.set_write_timeout(None);
+        // The server's socket timeouts stay: they bound writing an error to a slow client, and
+        // the relay works non-blocking.
         let served = self.handler.serve(&head, Some(&params.pod), &mut client);
         let pod = format!("{}/{}", params.namespace, params.pod_name);
         match &served {
@@ -89,17 +88,22 @@ impl<R: StreamingRuntime> StreamingHandler for Streaming<R> {
                 stats.down,
                 stats.end
             ),
-            other => log::debug!("{} {pod}: answered {}", kind.path_prefix(), other.status()),
+            other => log::debug!(
+                "{} {pod} ({} {}): answered {}",
+                kind.path_prefix(),
+                head.header("Upgrade").unwrap_or_default(),
+                head.header("Sec-WebSocket-Protocol").unwrap_or_default(),
+                other.status()
+            ),
         }
-        // The relay may have left the socket non-blocking; a clean TLS close is best effort.
-        let _ = client.socket.set_nonblocking(false);
-        let _ = client.socket.set_write_timeout(Some(Duration::from_secs(5)));
+        // Whatever TLS still holds, within the write timeout; then the end of the connection.
         let _ = client.flush();
         let _ = client.socket.shutdown(std::net::Shutdown::Both);
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -114,25 +118,53 @@ mod tests {
         assert_eq!(head.method, "GET");
     }
 
+    struct NoRuntime;
+    impl StreamingRuntime for NoRuntime {
+        fn runtime_pod(&self, _: &str) -> Result<super::super::RuntimePod, crate::cri::CriError> {
+            Ok(Default::default())
+        }
+        fn exec(&self, _: &crate::cri::ExecRequest) -> Result<String, crate::cri::CriError> {
+            Ok(String::new())
+        }
+        fn attach(&self, _: &crate::cri::AttachRequest) -> Result<String, crate::cri::CriError> {
+            Ok(String::new())
+        }
+        fn port_forward(&self, _: &crate::cri::PortForwardRequest) -> Result<String, crate::cri::CriError> {
+            Ok(String::new())
+        }
+    }
+
     #[test]
     fn zero_idle_timeout_means_no_limit() {
-        struct NoRuntime;
-        impl StreamingRuntime for NoRuntime {
-            fn runtime_pod(&self, _: &str) -> Result<super::super::RuntimePod, crate::cri::CriError> {
-                Ok(Default::default())
-            }
-            fn exec(&self, _: &crate::cri::ExecRequest) -> Result<String, crate::cri::CriError> {
-                Ok(String::new())
-            }
-            fn attach(&self, _: &crate::cri::AttachRequest) -> Result<String, crate::cri::CriError> {
-                Ok(String::new())
-            }
-            fn port_forward(&self, _: &crate::cri::PortForwardRequest) -> Result<String, crate::cri::CriError> {
-                Ok(String::new())
-            }
-        }
         assert_eq!(Streaming::new(NoRuntime, Some(Duration::ZERO)).handler.proxy.idle_timeout, None);
         let s = Streaming::new(NoRuntime, Some(Duration::from_secs(5)));
         assert_eq!(s.handler.proxy.idle_timeout, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn errors_reach_the_client_through_the_handed_over_connection() {
+        use std::io::Read as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server_side, _) = listener.accept().unwrap();
+        let conn = Upgraded { stream: Box::new(server_side.try_clone().unwrap()), socket: server_side };
+        let mut req = Request::get("/exec/ns/p/c?command=true&output=1");
+        req.head.headers.push(("Connection".into(), "Upgrade".into()));
+        req.head.headers.push(("Upgrade".into(), "SPDY/3.1".into()));
+        let mut pod = crate::api::core::Pod::default();
+        pod.metadata.uid = Some("u1".into());
+        let params = StreamParams {
+            namespace: "ns".into(),
+            pod_name: "p".into(),
+            uid: None,
+            container: Some("c".into()),
+            command: vec!["true".into()],
+            pod,
+        };
+        Streaming::new(NoRuntime, None).handle(&req, StreamKind::Exec, params, conn);
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 500 "), "{answer}");
+        assert!(answer.ends_with("container not found (\"c\")"), "{answer}");
     }
 }

@@ -53,6 +53,8 @@ wait_for 20 "current run's output" sh -c "'$KUBECTL' -n '$NS' logs logs -c resta
 cur=$(k -n "$NS" logs logs -c restarts) || fail "kubectl logs of the restarted container failed"
 prev=$(k -n "$NS" logs logs -c restarts --previous) || fail "kubectl logs --previous failed"
 cur_n=${cur#run }; prev_n=${prev#run }
-[ "$prev" = "run $prev_n" ] && [ "$cur" = "run $cur_n" ] || fail "unexpected output: current '$cur', previous '$prev'"
+if [ "$prev" != "run $prev_n" ] || [ "$cur" != "run $cur_n" ]; then
+  fail "unexpected output: current '$cur', previous '$prev'"
+fi
 [ "$prev_n" -lt "$cur_n" ] || fail "logs --previous shows run $prev_n, current shows run $cur_n (restarts: $(restarts))"
 log "PASS: logs, logs -f and logs --previous (run $prev_n before run $cur_n)"
