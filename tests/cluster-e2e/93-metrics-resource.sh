@@ -5,19 +5,7 @@
 require_env
 start_rkubelet --kubeconfig="$(node_kubeconfig)" --client-ca-file="$RK_CLUSTER_DIR/ca.crt"
 wait_for 10 "node Ready" node_ready
-apply <<YAML
-apiVersion: v1
-kind: Pod
-metadata: {name: metrics}
-spec:
-  nodeName: $NODE
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: docker.io/library/busybox:1.35
-    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
-YAML
-wait_for 30 "pod metrics Running" pod_phase_is metrics Running
+sleeper_pod metrics
 
 scrape() { k get --raw "/api/v1/nodes/$NODE/proxy/metrics/resource"; }
 has_container() { scrape | grep -q "^container_cpu_usage_seconds_total{container=\"c\",namespace=\"$NS\",pod=\"metrics\"}"; }

@@ -62,19 +62,7 @@ jq -e '.kind == "PodList"' "$WORK/body" >/dev/null || fail "/pods as admin is no
 k get --raw "/api/v1/nodes/$NODE/proxy/pods" | jq -e '.kind == "PodList"' >/dev/null \
   || fail "the API server's node proxy is refused with webhook authorization"
 # Streaming, authorised by SubjectAccessReview (nodes/proxy) for the API server's user.
-apply <<YAML
-apiVersion: v1
-kind: Pod
-metadata: {name: authz}
-spec:
-  nodeName: $NODE
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: docker.io/library/busybox:1.35
-    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
-YAML
-wait_for 30 "pod authz Running" pod_phase_is authz Running
+sleeper_pod authz
 [ "$(k -n "$NS" exec authz -- echo through-webhook-authz)" = through-webhook-authz ] \
   || fail "kubectl exec with webhook authorization failed"
 log "exec through webhook authorization"
