@@ -90,7 +90,6 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
     let timeout = k.runtime_request_timeout.to_std().unwrap_or(Duration::from_secs(120));
     let cri = connect_runtime(&k.container_runtime_endpoint, timeout)?;
     let server_cri = cri.clone();
-    let streaming_cri = cri.clone();
     let recorder: Arc<dyn Recorder> = match &clients {
         Some(c) => super::apimode::ApiMode::recorder(c),
         None => Arc::new(LogRecorder),
@@ -217,7 +216,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         pods: Arc::new(move || status.pods()),
         host: server_host,
         stats: Arc::new(stats.clone()),
-        streaming: Arc::new(crate::streaming::Streaming::new(streaming_cri, k.streaming_connection_idle_timeout.to_std())),
+        streaming: Arc::new(crate::streaming::Streaming::new(runtime.cri().clone(), k.streaming_connection_idle_timeout.to_std())),
         // API-server mode: the API client, for webhook authentication and authorization.
         client: clients.as_ref().map(|c| c.client.clone()),
     };
