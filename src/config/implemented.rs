@@ -85,6 +85,7 @@ pub const IMPLEMENTED_FIELDS: &[&str] = &[
     "imageGCLowThresholdPercent",
     "imageMinimumGCAge",
     "imageMaximumGCAge",
+    "streamingConnectionIdleTimeout",
 ];
 
 /// Fields the open issues deliver, with the issue number.
@@ -97,7 +98,6 @@ pub const PLANNED_FIELDS: &[(&str, u32)] = &[
     ("providerID", 4),
     // Issue 7: the kubelet API on :10250.
     ("serverTLSBootstrap", 7),
-    ("streamingConnectionIdleTimeout", 7),
 ];
 
 /// Flags that are not KubeletConfiguration fields and that the agent honours.

@@ -96,6 +96,22 @@ runtime_pod_gone() { ! runtime_has_pod "$@"; }
 
 apply() { k -n "$NS" apply -f - >/dev/null; }
 
+sleeper_pod() { # NAME: a busybox pod (container c) on this node that idles until stopped; waits for Running.
+  apply <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: docker.io/library/busybox:1.35
+    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
+YAML
+  wait_for 30 "pod $1 Running" pod_phase_is "$1" Running
+}
+
 cleanup() {
   local rc=$?
   # Best effort from here on: a skipped test may lack the environment cleanup uses.
