@@ -5,6 +5,12 @@ set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$E2E_DIR/../.." && pwd)
+# Untracked per-checkout settings (e.g. RK_TEST_CONTAINERD=NAME), then maybe a private containerd.
+# shellcheck disable=SC1091
+[ -f "$REPO/.rk-test-local" ] && . "$REPO/.rk-test-local"
+# shellcheck source=../lib/private-containerd.sh
+. "$REPO/tests/lib/private-containerd.sh"
+private_containerd "$REPO"
 RKUBELET=${RKUBELET:-$REPO/target/release/rkubelet}
 TEST_NAME=$(basename "$0" .sh)
 WORK=${RK_E2E_WORK:-/tmp/rk-e2e}/$TEST_NAME

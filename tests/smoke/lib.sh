@@ -4,6 +4,12 @@ set -euo pipefail
 
 SMOKE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SMOKE_DIR/../.." && pwd)
+# Untracked per-checkout settings (e.g. RK_TEST_CONTAINERD=NAME), then maybe a private containerd.
+# shellcheck disable=SC1091
+[ -f "$REPO/.rk-test-local" ] && . "$REPO/.rk-test-local"
+# shellcheck source=../lib/private-containerd.sh
+. "$REPO/tests/lib/private-containerd.sh"
+private_containerd "$REPO"
 RKUBELET=${RKUBELET:-$REPO/target/release/rkubelet}
 TEST_NAME=$(basename "$0" .sh)
 WORK=${RK_SMOKE_WORK:-/tmp/rk-smoke}/$TEST_NAME
