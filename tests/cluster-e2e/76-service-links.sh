@@ -34,7 +34,11 @@ YAML
 done
 for links in true false; do wait_for 40 "pod env-$links Succeeded" pod_phase_is "env-$links" Succeeded; done
 # CRI log lines: "<time> stdout F <text>".
-out() { sed "s/^[^ ]* [^ ]* [^ ]* //" "/var/log/pods/${NS}_env-$1_$(pod_uid "env-$1")/c/0.log"; }
+out() {
+  local f; f="/var/log/pods/${NS}_env-$1_$(pod_uid "env-$1")/c/0.log"
+  [ -f "$f" ] || fail "no log file $f; pod: $(k -n "$NS" get pod "env-$1" -o jsonpath='{.status.containerStatuses}')"
+  sed "s/^[^ ]* [^ ]* [^ ]* //" "$f"
+}
 with=$(out true)
 for want in KUBERNETES_SERVICE_HOST= KUBERNETES_SERVICE_PORT=443 KUBERNETES_SERVICE_PORT_HTTPS=443 KUBERNETES_PORT=tcp:// \
   "MY_DB_SERVICE_HOST=$ip" MY_DB_SERVICE_PORT=5432 MY_DB_SERVICE_PORT_SQL=5432 "MY_DB_PORT=tcp://$ip:5432" \
