@@ -196,76 +196,80 @@ fn parse_rfc3339(input: &str) -> Result<(i64, u32), TimeError> {
     let err = || TimeError {
         input: input.to_string(),
     };
-    let b = input.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Result<i64, TimeError> {
-        let digits = b.get(range).ok_or_else(err)?;
-        if !digits.iter().all(u8::is_ascii_digit) {
-            return Err(err());
-        }
-        Ok(digits
-            .iter()
-            .fold(0, |acc, d| acc * 10 + i64::from(d - b'0')))
-    };
-    let expect = |at: usize, chars: &[u8]| -> Result<(), TimeError> {
-        match b.get(at) {
-            Some(c) if chars.contains(c) => Ok(()),
-            _ => Err(err()),
-        }
-    };
-    expect(4, b"-")?;
-    expect(7, b"-")?;
-    expect(10, b"Tt")?;
-    expect(13, b":")?;
-    expect(16, b":")?;
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
+    let t = Rfc3339::parse(input).ok_or_else(err)?;
+    if !(MIN_UNIX..=MAX_UNIX).contains(&t.secs) {
         return Err(err());
     }
-    let mut pos = 19;
-    let mut micros = 0u32;
-    if b.get(pos) == Some(&b'.') {
-        pos += 1;
-        let start = pos;
-        while let Some(&d) = b.get(pos).filter(|d| d.is_ascii_digit()) {
-            if pos - start < 6 {
-                micros = micros * 10 + u32::from(d - b'0');
-            }
+    Ok((t.secs, t.nanos / 1000))
+}
+
+/// An RFC 3339 time as written: the instant and the UTC offset it was written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Rfc3339 {
+    /// Seconds since the Unix epoch (UTC).
+    pub secs: i64,
+    pub nanos: u32,
+    /// The offset from UTC, in seconds.
+    pub offset: i32,
+}
+
+impl Rfc3339 {
+    /// Reads an RFC 3339 time with any number of fraction digits (Go's lenient RFC3339Nano
+    /// reading; digits beyond nanoseconds are dropped). `None` when it is not one.
+    pub fn parse(input: &str) -> Option<Rfc3339> {
+        let b = input.as_bytes();
+        let num = |from: usize, len: usize| -> Option<i64> {
+            let digits = b.get(from..from + len)?;
+            digits.iter().try_fold(0i64, |acc, d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
+        };
+        let sep = |at: usize, c: &[u8]| b.get(at).is_some_and(|x| c.contains(x));
+        if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":")) {
+            return None;
+        }
+        let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+        let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+        if !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return None;
+        }
+        let mut pos = 19;
+        let mut nanos = 0u32;
+        if b.get(pos) == Some(&b'.') {
             pos += 1;
-        }
-        let len = pos - start;
-        if len == 0 {
-            return Err(err());
-        }
-        for _ in len..6 {
-            micros *= 10;
-        }
-    }
-    let offset = match b.get(pos) {
-        Some(b'Z' | b'z') if pos + 1 == b.len() => 0,
-        Some(sign @ (b'+' | b'-')) if pos + 6 == b.len() => {
-            expect(pos + 3, b":")?;
-            let (oh, om) = (num(pos + 1..pos + 3)?, num(pos + 4..pos + 6)?);
-            if oh > 23 || om > 59 {
-                return Err(err());
+            let start = pos;
+            while let Some(d) = b.get(pos).filter(|d| d.is_ascii_digit()) {
+                if pos - start < 9 {
+                    nanos = nanos * 10 + u32::from(d - b'0');
+                }
+                pos += 1;
             }
-            let off = oh * 3600 + om * 60;
-            if *sign == b'-' { -off } else { off }
+            if pos == start {
+                return None;
+            }
+            for _ in (pos - start)..9 {
+                nanos *= 10;
+            }
         }
-        _ => return Err(err()),
-    };
-    let secs =
-        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    if !(MIN_UNIX..=MAX_UNIX).contains(&secs) {
-        return Err(err());
+        let offset = match b.get(pos) {
+            Some(b'Z' | b'z') if pos + 1 == b.len() => 0,
+            Some(&sign @ (b'+' | b'-')) if pos + 6 == b.len() && sep(pos + 3, b":") => {
+                let (oh, om) = (num(pos + 1, 2)?, num(pos + 4, 2)?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let off = i32::try_from(oh * 3600 + om * 60).ok()?;
+                if sign == b'-' { -off } else { off }
+            }
+            _ => return None,
+        };
+        let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+        Some(Rfc3339 { secs: local - i64::from(offset), nanos, offset })
     }
-    Ok((secs, micros))
 }
 
 impl Serialize for Time {

@@ -16,7 +16,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::api::time::{civil_from_days, days_from_civil, days_in_month};
+use crate::api::time::civil_from_days;
 
 /// A log line's time: an instant and the UTC offset it was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,58 +32,8 @@ impl Timestamp {
     /// Reads an RFC 3339 time with any number of fraction digits (upstream's
     /// `RFC3339NanoLenient`; digits beyond nanoseconds are dropped).
     pub fn parse(s: &str) -> Option<Timestamp> {
-        let b = s.as_bytes();
-        let num = |from: usize, len: usize| -> Option<i64> {
-            let digits = b.get(from..from + len)?;
-            digits.iter().try_fold(0i64, |acc, d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
-        };
-        let sep = |at: usize, c: &[u8]| b.get(at).is_some_and(|x| c.contains(x));
-        if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":")) {
-            return None;
-        }
-        let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-        let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-        if !(1..=12).contains(&month)
-            || day < 1
-            || day > days_in_month(year, month)
-            || hour > 23
-            || minute > 59
-            || second > 59
-        {
-            return None;
-        }
-        let mut pos = 19;
-        let mut nanos = 0u32;
-        if b.get(pos) == Some(&b'.') {
-            pos += 1;
-            let start = pos;
-            while let Some(d) = b.get(pos).filter(|d| d.is_ascii_digit()) {
-                if pos - start < 9 {
-                    nanos = nanos * 10 + u32::from(d - b'0');
-                }
-                pos += 1;
-            }
-            if pos == start {
-                return None;
-            }
-            for _ in (pos - start)..9 {
-                nanos *= 10;
-            }
-        }
-        let offset = match b.get(pos) {
-            Some(b'Z' | b'z') if pos + 1 == b.len() => 0,
-            Some(&sign @ (b'+' | b'-')) if pos + 6 == b.len() && sep(pos + 3, b":") => {
-                let (oh, om) = (num(pos + 1, 2)?, num(pos + 4, 2)?);
-                if oh > 23 || om > 59 {
-                    return None;
-                }
-                let off = i32::try_from(oh * 3600 + om * 60).ok()?;
-                if sign == b'-' { -off } else { off }
-            }
-            _ => return None,
-        };
-        let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-        Some(Timestamp { secs: local - i64::from(offset), nanos, offset })
+        let t = crate::api::time::Rfc3339::parse(s)?;
+        Some(Timestamp { secs: t.secs, nanos: t.nanos, offset: t.offset })
     }
 
     pub fn to_system_time(self) -> SystemTime {
