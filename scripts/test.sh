@@ -61,7 +61,8 @@ phase_unit() {
   else
     echo "SKIPPED: not root, so no containerd: runtime integration tests will print SKIPPED" >&2
   fi
-  if cargo test --all-targets 2>&1 | tee "$RK_TEST_LOG_DIR/cargo-test.log"; then
+  # --no-fail-fast: one failing test binary must not hide the results of the others.
+  if cargo test --all-targets --no-fail-fast 2>&1 | tee "$RK_TEST_LOG_DIR/cargo-test.log"; then
     local skipped
     skipped=$(grep -c '^SKIPPED' "$RK_TEST_LOG_DIR/cargo-test.log" || true)
     record "cargo test" "PASS (${skipped} skipped tests printed SKIPPED)"

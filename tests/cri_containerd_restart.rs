@@ -17,6 +17,7 @@ use rkubelet::cri::{self, *};
 use rkubelet::grpc::Code;
 
 /// One call's outcome: when it ended, and its error code if it failed.
+/// When a call began, and how it ended.
 type Outcome = (Instant, Result<(), (Code, String)>);
 
 /// Alternates Version and ListPodSandbox until `stop`.
@@ -24,12 +25,14 @@ fn caller(client: Client, stop: Arc<AtomicBool>, n: usize) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     let mut i = n;
     while !stop.load(Ordering::Relaxed) {
+        // When the call began: one begun before the kill may still be answered after it.
+        let began = Instant::now();
         let result = if i.is_multiple_of(2) {
             client.version(&VersionRequest::default()).map(|v| assert_eq!(v.runtime_name, "containerd"))
         } else {
             client.list_pod_sandbox(&ListPodSandboxRequest::default()).map(|l| assert!(l.items.is_empty()))
         };
-        outcomes.push((Instant::now(), result.map_err(|e| (e.code(), e.to_string()))));
+        outcomes.push((began, result.map_err(|e| (e.code(), e.to_string()))));
         i += 1;
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -62,8 +65,9 @@ fn cri_client_recovers_after_containerd_restarts() {
         .collect();
 
     std::thread::sleep(Duration::from_millis(300));
-    let killed = Instant::now();
     rt.kill();
+    // After kill() returns the process is gone: calls begun from here cannot be answered.
+    let killed = Instant::now();
     std::thread::sleep(Duration::from_millis(700));
     let restarting = Instant::now();
     rt.start();

@@ -150,7 +150,8 @@ EOF
 }
 
 unmount_under() {
-    awk '{ print $5 }' /proc/self/mountinfo | grep "^$1/" | sort -r | while read -r m; do
+    # awk, not grep: no match is not a failure under pipefail.
+    awk -v p="$1/" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
         umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || rk_log "cannot unmount $m"
     done
 }

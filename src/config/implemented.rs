@@ -85,6 +85,7 @@ pub const IMPLEMENTED_FIELDS: &[&str] = &[
     "imageGCLowThresholdPercent",
     "imageMinimumGCAge",
     "imageMaximumGCAge",
+    "streamingConnectionIdleTimeout",
     "rotateCertificates",
     "serverTLSBootstrap",
 ];
@@ -96,8 +97,6 @@ pub const PLANNED_FIELDS: &[(&str, u32)] = &[
     ("crashLoopBackOff.maxContainerRestartPeriod", 3),
     // Issue 4: API-server mode.
     ("providerID", 4),
-    // Issue 7: the kubelet API on :10250.
-    ("streamingConnectionIdleTimeout", 7),
 ];
 
 /// Flags that are not KubeletConfiguration fields and that the agent honours.

@@ -195,7 +195,9 @@ pub(crate) fn declared_features(gates: &FeatureGates, runtime: Option<&cri::Runt
     let registry: [(&str, bool); 9] = [
         ("DRANodeAllocatableResources", true),
         ("DRAOptionalNodeOperations", true),
-        ("ExtendWebSocketsToKubelet", true),
+        // Declared, the API server hands WebSockets to the kubelet to translate; undeclared, it
+        // translates them to SPDY itself.
+        ("ExtendWebSocketsToKubelet", crate::streaming::TRANSLATES_WEBSOCKETS),
         ("InPlacePodLevelResourcesVerticalScaling", true),
         ("InPlacePodVerticalScalingInitContainers", true),
         ("InPlacePodVerticalScalingMemoryBackedVolumes", true),

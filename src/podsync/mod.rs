@@ -96,6 +96,12 @@ impl Syncer {
         match v.ensure(pod, cancel) {
             Ok(volumes) => Ok(Some(volumes)),
             Err(VolumeError::Cancelled) => Err(Duration::ZERO),
+            // Upstream's wait ends in a context deadline, which its `wait.Interrupted` check
+            // keeps out of events: only the per-volume FailedMount events and this log line.
+            Err(e @ VolumeError::Timeout { .. }) => {
+                log::error!("pod {}: Error syncing pod, skipping: {e}", status::reason::pod_desc(pod));
+                Err(VOLUME_RETRY)
+            }
             Err(e) => {
                 let message = format!("Unable to attach or mount volumes: {e}");
                 log::warn!("pod {}: {message}", status::reason::pod_desc(pod));

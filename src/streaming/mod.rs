@@ -21,14 +21,17 @@
 //! | [`proxy`] | [`proxy_upgrade`]: connect, hand over the upgrade, then relay |
 //! | [`relay`] | the byte copy both ways on one thread, half-close, idle timeout |
 //! | [`error`] | [`StreamError`]: upstream's status codes and texts |
+//! | [`server_adapter`] | [`Streaming`]: the kubelet server's streaming handler |
 //!
 //! The kubelet server authenticates and authorises the request, reads its head, and hands the
 //! raw connection to [`Handler::serve`], which writes every byte of the response itself.
 //!
 //! Not done: upstream's translation of `v5.channel.k8s.io` WebSockets and port-forward's
-//! WebSocket tunnelling to SPDY (feature `ExtendWebSocketsToKubelet`). Such requests are passed
-//! to the runtime as they come; a runtime that does not know them refuses the upgrade and
-//! kubectl falls back to SPDY. A node should therefore not declare that feature.
+//! WebSocket tunnelling to SPDY (feature `ExtendWebSocketsToKubelet`). The node does not
+//! declare that feature ([`TRANSLATES_WEBSOCKETS`]), so the API server translates kubectl's
+//! WebSockets to SPDY itself and the kubelet only sees SPDY. A WebSocket that arrives anyway
+//! is passed to the runtime as it came; containerd refuses it (403) and kubectl falls back to
+//! SPDY.
 
 pub mod error;
 pub mod head;
@@ -36,6 +39,7 @@ pub mod options;
 pub mod proxy;
 pub mod relay;
 pub mod runtime;
+pub mod server_adapter;
 
 #[cfg(test)]
 mod options_tests;
@@ -50,8 +54,14 @@ pub use options::Target;
 pub use proxy::{Proxied, ProxyConfig, proxy_upgrade};
 pub use relay::{Conn, RelayEnd, RelayStats};
 pub use runtime::{RuntimePod, StreamingRuntime, runtime_url};
+pub use server_adapter::Streaming;
 
 use crate::api::core::Pod;
+
+/// Whether the kubelet translates WebSocket streams (exec/attach `v5.channel.k8s.io`,
+/// port-forward's SPDY tunnel) to the runtime's SPDY, i.e. may declare the node feature
+/// `ExtendWebSocketsToKubelet`. Not yet.
+pub const TRANSLATES_WEBSOCKETS: bool = false;
 
 /// Which streaming endpoint a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -177,13 +177,30 @@ impl<S: PodSyncer> SyncLoop<S> {
                 if let Some(p) = self.pods.remove(&pod) {
                     self.queue.forget(podmanager::uid(&p));
                     self.workers.update(Work::new(p, UpdateKind::Remove));
+                } else if crate::source::is_mirror_pod(&pod) {
+                    self.sync_static_pod_of(&pod);
                 }
             }
         }
     }
 
+    /// A mirror pod came, changed or went: sync its static pod, which recreates the mirror
+    /// pod when it is missing, being deleted or out of date (upstream's `handleMirrorPod`).
+    fn sync_static_pod_of(&mut self, mirror: &Pod) {
+        let Some(static_pod) = self.pods.static_of(mirror).cloned() else { return };
+        if self.workers.phase(podmanager::uid(&static_pod)) == Some(Phase::Syncing) {
+            self.workers.update(Work::new(static_pod, UpdateKind::Sync));
+        }
+    }
+
     fn upsert_and_dispatch(&mut self, pod: Pod) {
-        let Some(pod) = self.pods.upsert(pod) else { return };
+        let mirror = crate::source::is_mirror_pod(&pod).then(|| pod.clone());
+        let Some(pod) = self.pods.upsert(pod) else {
+            if let Some(m) = mirror {
+                self.sync_static_pod_of(&m);
+            }
+            return;
+        };
         let kind = if pod.metadata.deletion_timestamp.is_some() {
             UpdateKind::Kill { grace: pod.metadata.deletion_grace_period_seconds }
         } else {

@@ -61,6 +61,12 @@ impl PodManager {
         self.mirrors.get(&full_name(pod))
     }
 
+    /// The static pod a mirror pod stands for (same full name), if it is known.
+    pub fn static_of(&self, mirror: &Pod) -> Option<&Arc<Pod>> {
+        let name = full_name(mirror);
+        self.pods.values().find(|p| crate::source::is_static_pod(p) && full_name(p) == name)
+    }
+
     pub fn len(&self) -> usize {
         self.pods.len()
     }

@@ -70,7 +70,8 @@ fn never() -> bool {
 
 #[test]
 fn ensure_waits_for_a_missing_config_map_and_times_out_like_upstream() {
-    let f = fixture(Duration::from_millis(1500));
+    // Long enough for a retry even on a loaded machine: the backoff starts well under a second.
+    let f = fixture(Duration::from_secs(4));
     let e = f.handle.ensure(&config_pod(), &never).expect_err("no config map");
     assert_eq!(
         e.to_string(),

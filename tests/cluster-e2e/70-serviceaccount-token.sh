@@ -41,9 +41,9 @@ log "token accepted by TokenReview, bound to pod plain"
 [ "$(cexec plain c cat $dir/namespace)" = "$NS" ] || fail "namespace file"
 want_ca=$(k -n "$NS" get configmap kube-root-ca.crt -o jsonpath='{.data.ca\.crt}')
 [ "$(cexec plain c cat $dir/ca.crt)" = "$want_ca" ] || fail "ca.crt differs from kube-root-ca.crt"
-cexec plain c sh -c "grep ' $dir ' /proc/mounts" | grep -q '^tmpfs .* ro,' || fail "the projected volume is not a read-only tmpfs"
+grep -q '^tmpfs .* ro,' <<<"$(cexec plain c grep " $dir " /proc/mounts)" || fail "the projected volume is not a read-only tmpfs"
 # Visible names are links through ..data.
-cexec plain c ls -a $dir | grep -qx '..data' || fail "no ..data link"
+grep -qx '..data' <<<"$(cexec plain c ls -a $dir)" || fail "no ..data link"
 [ "$(cexec plain c readlink $dir/token)" = "..data/token" ] || fail "token is not a link through ..data"
 # The token lives in memory only: no copy on disk outside the tmpfs.
 uid=$(pod_uid plain)

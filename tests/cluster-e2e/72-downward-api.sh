@@ -34,7 +34,8 @@ YAML
 wait_for 40 "pod info Running" pod_phase_is info Running
 labels=$(cexec info c cat /info/labels)
 [ "$labels" = "$(printf 'app="info"\ntier="front"')" ] || fail "labels file: $labels"
-cexec info c cat /info/annotations | grep -qx 'build="42"' || fail "annotations file: $(cexec info c cat /info/annotations)"
+annotations=$(cexec info c cat /info/annotations)
+grep -qx 'build="42"' <<<"$annotations" || fail "annotations file: $annotations"
 file_is info c /info/tier front || fail "label subscript"
 file_is info c /info/mem 64 || fail "resourceFieldRef"
 cexec info c grep -q '^tmpfs /info ' /proc/mounts || fail "downwardAPI volume not on tmpfs"
@@ -43,7 +44,7 @@ id=$(cid info c)
 k -n "$NS" label pod info tier=back --overwrite >/dev/null
 t0=$(date +%s)
 wait_for 90 "edited label in the file" file_is info c /info/tier back
-cexec info c cat /info/labels | grep -qx 'tier="back"' || fail "labels file not rewritten"
+grep -qx 'tier="back"' <<<"$(cexec info c cat /info/labels)" || fail "labels file not rewritten"
 log "label edit visible $(( $(date +%s) - t0 )) s later"
 [ "$(cid info c)" = "$id" ] && [ "$(restarts info)" = 0 ] || fail "the container was restarted"
 log "PASS: downwardAPI volume, refreshed on a label edit"

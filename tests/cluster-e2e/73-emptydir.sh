@@ -37,5 +37,5 @@ grep -q '^tmpfs /mem tmpfs rw,' <<<"$mem" || fail "medium Memory is not a tmpfs:
 grep -q 'size=65536k' <<<"$mem" || fail "tmpfs size is not the sizeLimit (64Mi): $mem"
 [ "$(cexec shared writer df -k /mem | awk 'NR==2 {print $2}')" = 65536 ] || fail "df size"
 cexec shared writer grep -q ' /data ' /proc/mounts || fail "no /data mount"
-cexec shared writer grep ' /data ' /proc/mounts | grep -q '^tmpfs' && fail "a disk emptyDir is a tmpfs"
+grep -q '^tmpfs' <<<"$(cexec shared writer grep ' /data ' /proc/mounts)" && fail "a disk emptyDir is a tmpfs"
 log "PASS: shared emptyDir and a 64Mi tmpfs emptyDir"

@@ -45,6 +45,10 @@ log "kubectl delete: no mounts left, directory gone"
 
 stays_mounts=$(grep " $ROOTDIR/pods/${uid[stays]}/" /proc/self/mountinfo | awk '{print $1, $5}' | sort)
 stays_id=$(cid stays c)
+# The secret's atomic-writer version: unchanged data must not be rewritten after a restart.
+stays_data() { readlink "$ROOTDIR/pods/${uid[stays]}/volumes/kubernetes.io~secret/sec/..data"; }
+stays_version=$(stays_data)
+[ -n "$stays_version" ] || fail "no ..data link in pod stays' secret volume"
 stop_rkubelet KILL
 log "rkubelet killed; deleting pod gone behind its back"
 k -n "$NS" delete pod gone --force --grace-period=0 >/dev/null 2>&1
@@ -59,4 +63,6 @@ pod_phase_is stays Running || fail "pod stays is not Running"
 now=$(grep " $ROOTDIR/pods/${uid[stays]}/" /proc/self/mountinfo | awk '{print $1, $5}' | sort)
 [ "$now" = "$stays_mounts" ] || fail "the running pod's mounts changed: before: $stays_mounts, after: $now"
 file_is stays c /mem/f data || fail "the running pod's tmpfs data is gone"
+[ "$(stays_data)" = "$stays_version" ] || fail "the running pod's secret volume was rewritten: $stays_version -> $(stays_data)"
+file_is stays c /sec/k v || fail "the running pod's secret file"
 log "PASS: deleted pods cleaned up, also across a restart; the running pod untouched"

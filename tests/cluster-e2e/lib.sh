@@ -42,10 +42,17 @@ require_env() {
     || skip "no test control plane in the environment (scripts/test-cluster.sh up)"
   [ -x "$RKUBELET" ] || fail "no rkubelet binary at $RKUBELET"
   command -v jq >/dev/null || fail "jq is missing"
+  # An earlier run's namespace may still be terminating: creating in it would fail.
+  wait_for 90 "namespace $NS of an earlier run gone" ns_not_terminating
   k create namespace "$NS" >/dev/null 2>&1 || true
   # The namespace's default ServiceAccount comes from the controller-manager.
   wait_for 30 "ServiceAccount default in $NS" k -n "$NS" get serviceaccount default
 }
+
+ns_not_terminating() { [ "$(k get namespace "$NS" -o jsonpath='{.status.phase}' 2>/dev/null)" != Terminating ]; }
+
+# Mount points under DIR, deepest first (from the host's mount table).
+mounts_below() { awk -v d="$1/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r; }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.5 s until COMMAND succeeds.
 wait_for() {
@@ -96,6 +103,22 @@ runtime_pod_gone() { ! runtime_has_pod "$@"; }
 
 apply() { k -n "$NS" apply -f - >/dev/null; }
 
+sleeper_pod() { # NAME: a busybox pod (container c) on this node that idles until stopped; waits for Running.
+  apply <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: docker.io/library/busybox:1.35
+    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
+YAML
+  wait_for 30 "pod $1 Running" pod_phase_is "$1" Running
+}
+
 # node_csrs: "name signer conditions" of the CSRs whose request is for this node.
 node_csrs() {
   k get csr -o json | jq -r '.items[] | [.metadata.name, .spec.signerName, .spec.request,
@@ -121,6 +144,8 @@ cleanup() {
       [ "$(cri pods -o json 2>/dev/null | jq --arg ns "$NS" --arg s "-$NODE" '[.items[] | select(.metadata.namespace == $ns or (.metadata.name | endswith($s)))] | length' 2>/dev/null || echo 0)" = 0 ] && break
       sleep 0.5
     done
+    # Volumes are torn down after the containers are gone: give rkubelet time for that.
+    for _ in $(seq 1 40); do [ -z "$(mounts_below "$ROOTDIR/pods")" ] && break; sleep 0.5; done
     stop_rkubelet
   fi
   k delete node "$NODE" --wait=false >/dev/null 2>&1 || true
@@ -128,4 +153,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A failed earlier run may have left volume mounts behind (rkubelet stopped before its
+# teardown): unmount them, or the directory cannot be removed.
+for m in $(mounts_below "$WORK"); do umount -l "$m" 2>/dev/null || true; done
 rm -rf "$WORK"; mkdir -p "$WORK"

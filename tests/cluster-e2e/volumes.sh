@@ -9,6 +9,8 @@ cid() {
 }
 
 # cexec POD CONTAINER CMD...: run CMD in the container (CRI ExecSync), print its output.
+# Capture its output before grep -q: under pipefail, grep -q closing the pipe early can
+# fail the whole pipeline.
 cexec() {
   local id; id=$(cid "$1" "$2"); shift 2
   [ -n "$id" ] || return 1

@@ -40,7 +40,7 @@ in_c() { cri exec "$id" -- "$@"; }
 [ "$(in_c cat /scratch/f)" = hi ] || fail "emptyDir"
 [ "$(cat "$ROOTDIR/pods/$uid/volumes/kubernetes.io~empty-dir/scratch/logs/vols-$NODE/f")" = sub ] || fail "subPathExpr"
 in_c grep -q '^tmpfs /mem tmpfs rw,.*size=16384k' /proc/mounts || fail "medium Memory: $(in_c grep /mem /proc/mounts)"
-in_c cat /info/labels | grep -qx 'app="vols"' || fail "downwardAPI labels: $(in_c cat /info/labels)"
+grep -qx 'app="vols"' <<<"$(in_c cat /info/labels)" || fail "downwardAPI labels: $(in_c cat /info/labels)"
 [ -d "$hostdir" ] || fail "hostPath DirectoryOrCreate"
 mounts() { grep -c " $ROOTDIR/pods/$uid/" /proc/self/mountinfo || true; }
 [ "$(mounts)" -ge 3 ] || fail "expected the tmpfs, downwardAPI and subPath mounts"
