@@ -3,7 +3,7 @@
 //!
 //! - The serving certificate and key are files, read again when either changes (a rotated
 //!   or renewed certificate is used by the next handshake), as upstream's
-//!   `ReloadKubeletServerCertificateFile` does. [`serving_cert`] says which files.
+//!   `ReloadKubeletServerCertificateFile` does. `certificate::serving_cert` says which files.
 //! - With `authentication.x509.clientCAFile`, a client certificate is requested but not
 //!   required, and not judged during the handshake (only the proof of key possession is):
 //!   like Go's `RequestClientCert`, a certificate from an unknown CA reaches the
@@ -25,13 +25,11 @@ use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme, SupportedCipherSuite};
 
-use crate::config::Config;
 
 #[derive(Debug)]
 pub enum TlsError {
     UnknownCipherSuite(String),
     UnknownVersion(String),
-    NoServingCert(String),
     Certificate { path: PathBuf, detail: String },
     ClientCa { path: PathBuf, detail: String },
     Setup(String),
@@ -42,7 +40,6 @@ impl std::fmt::Display for TlsError {
         match self {
             TlsError::UnknownCipherSuite(name) => write!(f, "Cipher suite {name} not supported or doesn't exist"),
             TlsError::UnknownVersion(v) => write!(f, "unknown tls version {v:?}"),
-            TlsError::NoServingCert(why) => write!(f, "no serving certificate: {why}"),
             TlsError::Certificate { path, detail } => write!(f, "serving certificate {}: {detail}", path.display()),
             TlsError::ClientCa { path, detail } => write!(f, "unable to load client CA file {}: {detail}", path.display()),
             TlsError::Setup(e) => write!(f, "TLS setup: {e}"),
@@ -57,29 +54,6 @@ impl std::error::Error for TlsError {}
 pub struct ServingCert {
     pub cert: PathBuf,
     pub key: PathBuf,
-}
-
-/// The seam for the certificate module: `tlsCertFile`/`tlsPrivateKeyFile` when set, else
-/// upstream's self-signed pair `<cert-dir>/kubelet.{crt,key}`, else (serverTLSBootstrap) the
-/// rotated `<cert-dir>/kubelet-server-current.pem`, whichever exists.
-pub fn serving_cert(config: &Config) -> Result<ServingCert, TlsError> {
-    let k = &config.kubelet;
-    if !k.tls_cert_file.is_empty() && !k.tls_private_key_file.is_empty() {
-        return Ok(ServingCert { cert: PathBuf::from(&k.tls_cert_file), key: PathBuf::from(&k.tls_private_key_file) });
-    }
-    let dir = &config.flags.cert_dir;
-    let current = dir.join("kubelet-server-current.pem");
-    if k.server_tls_bootstrap && current.exists() {
-        return Ok(ServingCert { cert: current.clone(), key: current });
-    }
-    let (cert, key) = (dir.join("kubelet.crt"), dir.join("kubelet.key"));
-    if !k.server_tls_bootstrap && cert.exists() && key.exists() {
-        return Ok(ServingCert { cert, key });
-    }
-    Err(TlsError::NoServingCert(format!(
-        "set tlsCertFile and tlsPrivateKeyFile, or put kubelet.crt and kubelet.key in {}",
-        dir.display()
-    )))
 }
 
 /// What the TLS listener is built from.
