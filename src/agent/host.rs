@@ -31,7 +31,7 @@ pub fn check(k: &KubeletConfiguration) -> Result<(), StartError> {
 
 /// True when /sys/fs/cgroup is a cgroup2 mount (libcontainer's IsCgroup2UnifiedMode).
 pub fn cgroup2_unified() -> bool {
-    nix::sys::statfs::statfs("/sys/fs/cgroup").is_ok_and(|s| i64::from(s.filesystem_type().0) == CGROUP2_SUPER_MAGIC)
+    nix::sys::statfs::statfs("/sys/fs/cgroup").is_ok_and(|s| s.filesystem_type().0 == CGROUP2_SUPER_MAGIC)
 }
 
 /// `/proc/swaps` lists at least one swap area (its first line is a header).

@@ -125,10 +125,10 @@ impl PodSyncer for Syncer {
     }
 
     fn sync_pod(&self, mem: &mut PodMemory, pod: &Pod, runtime: &PodStatus, cancel: &Cancel) -> SyncOutcome {
-        if let Some(mirror) = &self.deps.mirror {
-            if crate::source::is_static_pod(pod) {
-                mirror.ensure(pod);
-            }
+        if let Some(mirror) = &self.deps.mirror
+            && crate::source::is_static_pod(pod)
+        {
+            mirror.ensure(pod);
         }
         let phase = self.publish_status(mem, pod, runtime, false);
         if is_terminal(phase.as_deref()) {

@@ -105,10 +105,11 @@ fn cipher_suite(name: &str) -> Result<Option<SupportedCipherSuite>, TlsError> {
     }))
 }
 
+/// Protocol versions, cipher suites, and warnings for the settings that were ignored.
+type Protocols = (Vec<&'static rustls::SupportedProtocolVersion>, Vec<SupportedCipherSuite>, Vec<String>);
+
 /// The protocol versions and suites the settings allow; warnings for what is ignored.
-fn protocols(
-    s: &TlsSettings,
-) -> Result<(Vec<&'static rustls::SupportedProtocolVersion>, Vec<SupportedCipherSuite>, Vec<String>), TlsError> {
+fn protocols(s: &TlsSettings) -> Result<Protocols, TlsError> {
     let mut warnings = Vec::new();
     let only13 = match s.min_version.as_str() {
         "" | "VersionTLS12" => false,

@@ -260,10 +260,10 @@ impl<S: PodSyncer> SyncLoop<S> {
         if let Report::Synced { uid, after } = &r {
             self.queue.schedule(uid, Instant::now() + *after);
         }
-        if let Report::Terminated { uid } = &r {
-            if let Some(pod) = self.pods.get(uid) {
-                self.status.mark_terminated(pod);
-            }
+        if let Report::Terminated { uid } = &r
+            && let Some(pod) = self.pods.get(uid)
+        {
+            self.status.mark_terminated(pod);
         }
         if let Report::Finished { uid } = &r {
             self.queue.forget(uid);

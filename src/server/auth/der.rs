@@ -112,7 +112,7 @@ fn string(tag: u8, contents: &[u8]) -> Result<String, DerError> {
         0x14 => Ok(contents.iter().map(|&b| char::from(b)).collect()),
         // BMPString: UTF-16BE.
         0x1e => {
-            if contents.len() % 2 != 0 {
+            if !contents.len().is_multiple_of(2) {
                 return Err(DerError("odd BMPString"));
             }
             let units: Vec<u16> = contents.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect();

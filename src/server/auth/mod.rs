@@ -179,7 +179,7 @@ fn base64url_decode(s: &str) -> Option<Vec<u8>> {
         '_' => '/',
         c => c,
     }).collect();
-    while std.len() % 4 != 0 {
+    while !std.len().is_multiple_of(4) {
         std.push('=');
     }
     crate::api::bytes::base64_decode(&std).ok()
