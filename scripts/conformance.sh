@@ -67,7 +67,6 @@ build_out=$("$SCRIPTS_DIR/e2e-node-build.sh") || skip "e2e_node.test cannot be b
 E2E=$(sed -n 's/^E2E_NODE_TEST=//p' <<<"$build_out")
 GINKGO=$(sed -n 's/^GINKGO=//p' <<<"$build_out")
 
-rm -rf "$WORK"; mkdir -p "$WORK/report"
 focus_args=()
 [ -z "$focus" ] || focus_args=(--focus="$focus")
 # Several --focus flags would be ORed by ginkgo: the list takes the place of --focus.
@@ -78,6 +77,7 @@ selected=$("$GINKGO" --dry-run --no-color "${filter_args[@]}" "$E2E" 2>&1 | sed 
 rk_log "selection: ${selected:-?} specs (labels $LABELS; skip $SKIP${focus:+; focus $focus}${list:+; list $list})"
 [ "$dry" = 0 ] || exit 0
 [ "${selected%% *}" != 0 ] || rk_die "the selection is empty"
+rm -rf "$WORK"; mkdir -p "$WORK/report"
 
 # --- environment ----------------------------------------------------------------------------
 [ "$(id -u)" -eq 0 ] || skip "needs root"
