@@ -123,7 +123,7 @@ image_e2e_busybox() {
             USER=
             ENV=("PATH=$DEFAULT_PATH")
             WORKDIR=/
-            INPUTS=(/bin/busybox /bin/bash-static)
+            INPUTS=(/bin/busybox /bin/bash-static "$IMAGE_SRC/e2e-busybox/nmeter")
             ;;
         rootfs)
             rk_apt_ensure busybox-static bash-static
@@ -132,6 +132,7 @@ image_e2e_busybox() {
             # identifiers (data-1); upstream's image keeps them, and so does bash.
             install -m 0755 /bin/bash-static "$2/bin/bash"
             ln -sf /bin/bash "$2/bin/sh"
+            install -m 0755 "$IMAGE_SRC/e2e-busybox/nmeter" "$2/bin/nmeter"
             ;;
     esac
 }
