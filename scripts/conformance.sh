@@ -99,7 +99,7 @@ eval "$(sed 's/^/export /' <<<"$cluster_env")"
 
 k() { "$KUBECTL" --kubeconfig="$KUBECONFIG" "$@"; }
 # The suite wants exactly one Node: ours. Leftovers of earlier runs go first.
-for n in $(k get nodes -o name 2>/dev/null); do k delete "$n" --wait=false >/dev/null; done
+for n in $(k get nodes -o name 2>/dev/null); do k delete "$n" --timeout=30s >/dev/null; done
 # An interrupted run leaves its namespaces and pods behind (this control plane is ours alone).
 for ns in $(k get namespaces -o jsonpath='{.items[*].metadata.name}' 2>/dev/null); do
     case $ns in default | kube-*) ;; *) k delete namespace "$ns" --wait=false >/dev/null 2>&1 || true ;; esac
