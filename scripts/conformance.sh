@@ -80,6 +80,8 @@ selected=$("$GINKGO" --dry-run --no-color "${filter_args[@]}" "$E2E" 2>&1 | sed 
 rk_log "selection: ${selected:-?} specs (labels $LABELS; skip $SKIP${focus:+; focus $focus}${list:+; list $list})"
 [ "$dry" = 0 ] || exit 0
 [ "${selected%% *}" != 0 ] || rk_die "the selection is empty"
+# A killed run leaves its volumes (tmpfs) mounted under the root dir.
+awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
 rm -rf "$WORK"; mkdir -p "$WORK/report"
 
 # --- environment ----------------------------------------------------------------------------
