@@ -3,8 +3,10 @@
 
   conformance-report.py regex LISTFILE
       a Go (RE2) regex matching exactly the spec names in LISTFILE (one a line, # comments)
-  conformance-report.py table REPORT.json OUT.md TITLE-LINES-FILE
-      the results table from ginkgo's JSON report; prints "ran passed failed skipped"
+  conformance-report.py table REPORT.json OUT.md TITLE-LINES-FILE [SELECTED.json]
+      the results table from ginkgo's JSON report; prints "ran passed failed skipped";
+      specs of SELECTED.json (a --dry-run report of the same selection) that did not run are
+      listed as "not run" (the suite timed out or was interrupted first)
   conformance-report.py check REPORT.json LISTFILE
       exit 1 (listing them) when a spec in LISTFILE did not pass
 """
@@ -51,27 +53,42 @@ def specs(report_path):
     return sorted(out)
 
 
+def specs_selected(dry_run_path):
+    """The specs a --dry-run report selected: ginkgo marks them passed."""
+    return [r for r in specs(dry_run_path) if r[1] == 'passed']
+
+
 def cell(s):
     return s.replace('|', '\\|').replace('\n', ' ')[:300]
 
 
-def table(report_path, out_path, title_path):
+def table(report_path, out_path, title_path, selected_path=None):
     rows = specs(report_path)
+    if selected_path:
+        ran = {name for name, state, _, _ in rows}
+        for name, _, _, _ in specs_selected(selected_path):
+            if name not in ran:
+                rows.append((name, 'not run', 'not reached before the suite timed out or was interrupted', 0))
+        rows.sort()
     count = {}
     for _, state, _, _ in rows:
-        key = state if state in ('passed', 'skipped') else 'failed'
+        key = state if state in ('passed', 'skipped', 'not run') else 'failed'
         count[key] = count.get(key, 0) + 1
     with open(title_path, encoding='utf-8') as f:
         title = f.read()
     with open(out_path, 'w', encoding='utf-8') as f:
         f.write(title)
-        f.write('\n%d specs ran: %d passed, %d failed, %d skipped at run time.\n\n'
-                % (len(rows), count.get('passed', 0), count.get('failed', 0), count.get('skipped', 0)))
+        notrun = count.get('not run', 0)
+        f.write('\n%d specs ran: %d passed, %d failed, %d skipped at run time; %d not run.\n\n'
+                % (len(rows) - notrun, count.get('passed', 0), count.get('failed', 0),
+                   count.get('skipped', 0), notrun))
         f.write('| Spec | Result | Seconds | Why (failure or skip) |\n|---|---|---|---|\n')
         for name, state, reason, secs in rows:
-            result = {'passed': 'pass', 'skipped': 'skip'}.get(state, 'FAIL' if state == 'failed' else state.upper())
+            result = {'passed': 'pass', 'skipped': 'skip', 'not run': 'not run'}.get(
+                state, 'FAIL' if state == 'failed' else state.upper())
             f.write('| %s | %s | %.0f | %s |\n' % (cell(name), result, secs, cell(reason)))
-    print(len(rows), count.get('passed', 0), count.get('failed', 0), count.get('skipped', 0))
+    print(len(rows) - count.get('not run', 0), count.get('passed', 0), count.get('failed', 0),
+          count.get('skipped', 0))
 
 
 def check(report_path, list_path):
@@ -87,8 +104,8 @@ def main(argv):
         # No ^: the text ginkgo matches may start before the spec's hierarchy text.
         print('(' + '|'.join(re2_escape(n) for n in names(argv[2])) + ')$')
         return 0
-    if len(argv) == 5 and argv[1] == 'table':
-        table(argv[2], argv[3], argv[4])
+    if len(argv) in (5, 6) and argv[1] == 'table':
+        table(*argv[2:])
         return 0
     if len(argv) == 4 and argv[1] == 'check':
         return check(argv[2], argv[3])

@@ -76,13 +76,15 @@ focus_args=()
 [ -z "$list" ] || focus_args=(--focus="$(python3 "$SCRIPTS_DIR/conformance-report.py" regex "$list")")
 filter_args=(${focus_args[@]+"${focus_args[@]}"} --skip="$SKIP" --label-filter="$LABELS")
 
-selected=$("$GINKGO" --dry-run --no-color "${filter_args[@]}" "$E2E" 2>&1 | sed -n 's/^Ran \([0-9]*\) of \([0-9]*\) Specs.*/\1 of \2/p' | tail -n 1)
+seldir=$(mktemp -d)
+selected=$("$GINKGO" --dry-run --no-color "${filter_args[@]}" --output-dir="$seldir" --json-report=selected.json "$E2E" 2>&1 | sed -n 's/^Ran \([0-9]*\) of \([0-9]*\) Specs.*/\1 of \2/p' | tail -n 1)
 rk_log "selection: ${selected:-?} specs (labels $LABELS; skip $SKIP${focus:+; focus $focus}${list:+; list $list})"
-[ "$dry" = 0 ] || exit 0
+[ "$dry" = 0 ] || { rm -rf "$seldir"; exit 0; }
 [ "${selected%% *}" != 0 ] || rk_die "the selection is empty"
 # A killed run leaves its volumes (tmpfs) mounted under the root dir.
 awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
 rm -rf "$WORK"; mkdir -p "$WORK/report"
+mv "$seldir/selected.json" "$WORK/selected.json"; rm -rf "$seldir"
 
 # --- environment ----------------------------------------------------------------------------
 [ "$(id -u)" -eq 0 ] || skip "needs root"
@@ -190,7 +192,7 @@ commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo "Selection: ${selected} specs ([NodeConformance], not Serial/Flaky/Disruptive/Slow)$( [ -n "$focus" ] && printf ', narrowed by --focus %s' "'$focus'" )$( [ -n "$list" ] && printf ', restricted to the list %s' "$(basename "$list")" )."
 } >"$WORK/title.md"
 mkdir -p "$(dirname "$out")"
-read -r ran passed failed skipped < <(python3 "$SCRIPTS_DIR/conformance-report.py" table "$WORK/report/report.json" "$out" "$WORK/title.md")
+read -r ran passed failed skipped < <(python3 "$SCRIPTS_DIR/conformance-report.py" table "$WORK/report/report.json" "$out" "$WORK/title.md" "$WORK/selected.json")
 rk_log "ran $ran: $passed passed, $failed failed, $skipped skipped, in $elapsed s; table $out; logs $WORK"
 if [ -n "$check" ]; then
     python3 "$SCRIPTS_DIR/conformance-report.py" check "$WORK/report/report.json" "$check" >&2 \
