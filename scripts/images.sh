@@ -7,7 +7,7 @@
 #   scripts/images.sh import [ID...]   build if needed, then `ctr -n k8s.io images import`
 #   scripts/images.sh list             print ID, image name and tarball, one image a line
 #
-# IDs: see IMAGES below (default: all of them). Environment:
+# IDs: see IMAGES below (default: pause busybox). Environment:
 #   RK_IMAGE_CACHE              cache dir (default /var/cache/rkubelet/images)
 #   CONTAINER_RUNTIME_ENDPOINT  unix://SOCK to import into (default: scripts/containerd.sh env)
 #
@@ -25,13 +25,15 @@ umask 022
 CACHE=${RK_IMAGE_CACHE:-/var/cache/rkubelet/images}
 DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-# Images in build order. Node e2e images (issue 7) get a function each below and an entry here:
+# Images in build order. The node e2e suite's images (issue 7; scripts/e2e-images.sh) are
+# built only when named, since agnhost needs a Go toolchain:
 #   e2e_busybox  registry.k8s.io/e2e-test-images/busybox:1.37.0-2  (bash-static as /bin/sh)
 #   agnhost      registry.k8s.io/e2e-test-images/agnhost:2.66.1
 #   nonroot      registry.k8s.io/e2e-test-images/nonroot:1.5
 #   nonewprivs   registry.k8s.io/e2e-test-images/nonewprivs:1.4
 #   kitten       registry.k8s.io/e2e-test-images/kitten:1.8
-IMAGES=(pause busybox)
+IMAGES=(pause busybox e2e_busybox agnhost nonroot nonewprivs kitten)
+DEFAULT_IMAGES=(pause busybox)
 
 # Each image is one function `image_<id> meta|rootfs DIR`.
 #   meta:   sets NAME, ENTRYPOINT, CMD, USER, ENV, WORKDIR and INPUTS (files whose content
@@ -104,6 +106,143 @@ busybox_userland() {
         'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$root/etc/passwd"
     printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$root/etc/group"
     chmod 0644 "$root/etc/passwd" "$root/etc/group"
+}
+
+# --- node e2e images (issue 7): upstream names, built offline -------------------------------
+
+E2E_REG=registry.k8s.io/e2e-test-images
+E2E_MOD=$REPO_DIR/tests/cluster/e2e-images
+K8S_SRC=${K8S_SRC:-$(go env GOMODCACHE 2>/dev/null || echo /root/go/pkg/mod)/k8s.io/kubernetes@v1.37.2}
+
+image_e2e_busybox() {
+    case $1 in
+        meta)
+            NAME=$E2E_REG/busybox:1.37.0-2
+            ENTRYPOINT=()
+            CMD=(sh)
+            USER=
+            ENV=("PATH=$DEFAULT_PATH")
+            WORKDIR=/
+            INPUTS=(/bin/busybox /bin/bash-static "$IMAGE_SRC/e2e-busybox/nmeter")
+            ;;
+        rootfs)
+            rk_apt_ensure busybox-static bash-static
+            busybox_userland "$2"
+            # Debian's busybox sh drops environment variables whose names are not shell
+            # identifiers (data-1); upstream's image keeps them, and so does bash.
+            install -m 0755 /bin/bash-static "$2/bin/bash"
+            ln -sf /bin/bash "$2/bin/sh"
+            install -m 0755 "$IMAGE_SRC/e2e-busybox/nmeter" "$2/bin/nmeter"
+            ;;
+    esac
+}
+
+# A Go command of the kubernetes module, built with the control plane's module pins
+# (tests/cluster/e2e-images/go.mod) into the cache; prints its path.
+go_command() {
+    local name=$1 pkg=$2 go out h
+    go=$(command -v go || echo /usr/local/go/bin/go)
+    [ -x "$go" ] || rk_die "no Go toolchain (go) to build $pkg"
+    h=$( { cat "$E2E_MOD/go.mod" "$E2E_MOD/go.sum"; echo "$pkg"; "$go" version; } | sha256sum | cut -c1-16)
+    out=$CACHE/go/$name-$h
+    if [ ! -x "$out" ]; then
+        mkdir -p "$CACHE/go"
+        rk_log "building $pkg (Go)"
+        (cd "$E2E_MOD" && CGO_ENABLED=0 "$go" build -ldflags '-s -w' -o "$out.tmp" "$pkg") >&2             || rk_die "go build $pkg failed"
+        mv -f "$out.tmp" "$out"
+    fi
+    printf '%s\n' "$out"
+}
+
+# agnhost's root: busybox userland (upstream's is alpine), the agnhost binary, its porter
+# certificate, and the user and group the security-context specs expect.
+agnhost_rootfs() {
+    local root=$1 bin
+    bin=$(go_command agnhost k8s.io/kubernetes/test/images/agnhost)
+    rk_apt_ensure busybox-static
+    busybox_userland "$root"
+    install -m 0755 "$bin" "$root/agnhost"
+    ln -sf agnhost "$root/agnhost-2"
+    install -d -m 0755 "$root/uploads"
+    install -m 0644 "$K8S_SRC/test/images/agnhost/porter/localhost.crt" "$root/localhost.crt"
+    install -m 0600 "$K8S_SRC/test/images/agnhost/porter/localhost.key" "$root/localhost.key"
+    install -d -m 0755 "$root/home/user-defined-in-image"
+    printf '%s\n' 'user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh' >>"$root/etc/passwd"
+    printf '%s\n' 'user-defined-in-image:x:1000:' \
+        'group-defined-in-image:x:50000:user-defined-in-image' >>"$root/etc/group"
+    OWNERS+=("1000:1000 home/user-defined-in-image")
+}
+
+image_agnhost() {
+    case $1 in
+        meta)
+            NAME=$E2E_REG/agnhost:2.66.1
+            ENTRYPOINT=(/agnhost)
+            CMD=(pause)
+            USER=
+            ENV=("PATH=$DEFAULT_PATH")
+            WORKDIR=/
+            INPUTS=(/bin/busybox "$E2E_MOD/go.mod" "$E2E_MOD/go.sum")
+            ;;
+        rootfs) agnhost_rootfs "$2" ;;
+    esac
+}
+
+image_kitten() {
+    case $1 in
+        meta)
+            image_agnhost meta
+            NAME=$E2E_REG/kitten:1.8
+            CMD=(test-webserver)
+            INPUTS+=("$K8S_SRC/test/images/kitten/html/kitten.jpg" "$K8S_SRC/test/images/kitten/html/data.json")
+            ;;
+        rootfs)
+            agnhost_rootfs "$2"
+            install -m 0644 "$K8S_SRC/test/images/kitten/html/kitten.jpg" \
+                "$K8S_SRC/test/images/kitten/html/data.json" "$2/"
+            ;;
+    esac
+}
+
+image_nonroot() {
+    case $1 in
+        meta)
+            NAME=$E2E_REG/nonroot:1.5
+            ENTRYPOINT=()
+            CMD=(sh)
+            USER=1234
+            ENV=("PATH=$DEFAULT_PATH")
+            WORKDIR=/
+            INPUTS=(/bin/busybox)
+            ;;
+        rootfs)
+            rk_apt_ensure busybox-static
+            busybox_userland "$2"
+            ;;
+    esac
+}
+
+image_nonewprivs() {
+    case $1 in
+        meta)
+            NAME=$E2E_REG/nonewprivs:1.4
+            ENTRYPOINT=()
+            CMD=(nnp)
+            USER=
+            ENV=("PATH=$DEFAULT_PATH")
+            WORKDIR=/
+            INPUTS=(/bin/busybox "$E2E_MOD/go.mod" "$E2E_MOD/go.sum")
+            ;;
+        rootfs)
+            local bin
+            bin=$(go_command nnp k8s.io/kubernetes/test/images/nonewprivs)
+            rk_apt_ensure busybox-static
+            busybox_userland "$2"
+            install -d -m 0755 "$2/usr/local/bin"
+            # setuid root: the spec checks that no_new_privs stops it from gaining uid 0.
+            install -m 4755 "$bin" "$2/usr/local/bin/nnp"
+            ;;
+    esac
 }
 
 # --- building -------------------------------------------------------------------------------
@@ -201,7 +340,7 @@ check_ids() {
 main() {
     local cmd=${1:-} id
     [ $# -gt 0 ] && shift
-    [ $# -gt 0 ] || set -- "${IMAGES[@]}"
+    [ $# -gt 0 ] || set -- "${DEFAULT_IMAGES[@]}"
     case $cmd in
         build)
             check_ids "$@"

@@ -164,7 +164,7 @@ pub struct NodeSwapStatus {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ContainerImage {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_empty")]
     pub names: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<i64>,
@@ -203,3 +203,26 @@ pub struct NodeFeatures {
 }
 
 resource!(Node, "", "v1", "Node", "nodes", false);
+
+/// The API server sends `"names": null` for an image without tags (a Go nil slice).
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(<Option<Vec<String>> as Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_null_or_missing_read_as_empty() {
+        let null: ContainerImage =
+            serde_json::from_str(r#"{"names":null,"sizeBytes":1}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert!(null.names.is_empty());
+        assert_eq!(null.size_bytes, Some(1));
+        let missing: ContainerImage = serde_json::from_str("{}").unwrap_or_else(|e| panic!("{e}"));
+        assert!(missing.names.is_empty());
+        let some: ContainerImage =
+            serde_json::from_str(r#"{"names":["a:1"]}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(some.names, ["a:1"]);
+    }
+}
