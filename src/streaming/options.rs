@@ -44,28 +44,8 @@ impl Query {
 /// Percent-decoding; `None` on a bad escape. Bytes that are not UTF-8 become U+FFFD, since
 /// CRI strings must be UTF-8 anyway.
 pub(crate) fn unescape(s: &str, plus_is_space: bool) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hi = bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16))?;
-                let lo = bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16))?;
-                out.push(u8::try_from(hi * 16 + lo).ok()?);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    let bytes = crate::server::http::url::percent_decode_bytes(s, plus_is_space)?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The pod (and, for exec and attach, the container) a streaming path names.

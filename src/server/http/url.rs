@@ -29,14 +29,19 @@ fn hex(b: u8) -> Option<u8> {
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as in queries).
 pub fn percent_decode(input: &str, plus_is_space: bool) -> Result<String, UrlError> {
     let err = || UrlError { input: input.chars().take(200).collect() };
+    String::from_utf8(percent_decode_bytes(input, plus_is_space).ok_or_else(err)?).map_err(|_| err())
+}
+
+/// The bytes `%XX` escapes stand for; `None` on a bad escape.
+pub fn percent_decode_bytes(input: &str, plus_is_space: bool) -> Option<Vec<u8>> {
     let bytes = input.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
             b'%' => {
-                let hi = bytes.get(i + 1).copied().and_then(hex).ok_or_else(err)?;
-                let lo = bytes.get(i + 2).copied().and_then(hex).ok_or_else(err)?;
+                let hi = bytes.get(i + 1).copied().and_then(hex)?;
+                let lo = bytes.get(i + 2).copied().and_then(hex)?;
                 out.push(hi << 4 | lo);
                 i += 3;
             }
@@ -50,7 +55,7 @@ pub fn percent_decode(input: &str, plus_is_space: bool) -> Result<String, UrlErr
             }
         }
     }
-    String::from_utf8(out).map_err(|_| err())
+    Some(out)
 }
 
 /// Escapes what may not appear literally in a query value.
