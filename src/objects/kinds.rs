@@ -7,7 +7,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 
 use super::refs;
-use crate::api::core::{ConfigMap, Pod, Secret, Service};
+use crate::api::core::{ConfigMap, Pod, Secret};
 use crate::kubeclient::KubeObject;
 
 /// ConfigMap or Secret.
@@ -82,25 +82,3 @@ impl CachedObject for Secret {
     }
 }
 
-macro_rules! kube_object {
-    ($ty:ty) => {
-        impl KubeObject for $ty {
-            fn namespace(&self) -> Option<&str> {
-                self.metadata.namespace.as_deref()
-            }
-            fn name(&self) -> Option<&str> {
-                self.metadata.name.as_deref()
-            }
-            fn uid(&self) -> Option<&str> {
-                self.metadata.uid.as_deref()
-            }
-            fn resource_version(&self) -> Option<&str> {
-                self.metadata.resource_version.as_deref()
-            }
-        }
-    };
-}
-
-kube_object!(ConfigMap);
-kube_object!(Secret);
-kube_object!(Service);

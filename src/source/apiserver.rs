@@ -25,22 +25,7 @@ use crossbeam_channel::{Receiver, Sender, after, bounded, never, select};
 
 use super::{Source, SourceUpdate};
 use crate::api::core::Pod;
-use crate::kubeclient::{Client, KubeObject, ReflectorConfig, ReflectorEvent, ResourcePath, reflector};
-
-impl KubeObject for Pod {
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-}
+use crate::kubeclient::{Client, ReflectorConfig, ReflectorEvent, ResourcePath, reflector};
 
 /// How the source runs.
 #[derive(Debug, Clone)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::kubeclient::KubeObject;
 
 fn pod(uid: &str, name: &str, rv: &str) -> Pod {
     let mut p = Pod::default();

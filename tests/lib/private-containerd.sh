@@ -3,7 +3,10 @@
 # each other's pods. With RK_TEST_CONTAINERD=NAME the tests use a containerd of their own
 # (/var/lib/rk-containerd-NAME, bridge rk-NAME, a /16 of its own), started and given the test
 # images on first use; CONTAINER_RUNTIME_ENDPOINT then points at it. Unset: the environment's.
+# `REPO/.rk-test-local` (untracked) may set RK_TEST_CONTAINERD for one checkout.
 private_containerd() { # REPO
+  # shellcheck disable=SC1091
+  if [ -f "$1/.rk-test-local" ]; then . "$1/.rk-test-local"; fi
   [ -n "${RK_TEST_CONTAINERD:-}" ] || return 0
   local name=$RK_TEST_CONTAINERD n line
   n=$(( $(printf '%s' "$name" | cksum | cut -d' ' -f1) % 60 + 150 ))

@@ -4,9 +4,7 @@ set -euo pipefail
 
 SMOKE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SMOKE_DIR/../.." && pwd)
-# Untracked per-checkout settings (e.g. RK_TEST_CONTAINERD=NAME), then maybe a private containerd.
-# shellcheck disable=SC1091
-[ -f "$REPO/.rk-test-local" ] && . "$REPO/.rk-test-local"
+# A private containerd when this checkout asks for one (.rk-test-local, RK_TEST_CONTAINERD).
 # shellcheck source=../lib/private-containerd.sh
 . "$REPO/tests/lib/private-containerd.sh"
 private_containerd "$REPO"

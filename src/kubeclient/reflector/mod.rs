@@ -45,6 +45,33 @@ pub trait KubeObject {
     fn resource_version(&self) -> Option<&str>;
 }
 
+/// The API types the agent watches: all keep these in their `metadata` (an `ObjectMeta`).
+macro_rules! kube_object {
+    ($($ty:ty),* $(,)?) => {$(
+        impl KubeObject for $ty {
+            fn namespace(&self) -> Option<&str> {
+                self.metadata.namespace.as_deref()
+            }
+            fn name(&self) -> Option<&str> {
+                self.metadata.name.as_deref()
+            }
+            fn uid(&self) -> Option<&str> {
+                self.metadata.uid.as_deref()
+            }
+            fn resource_version(&self) -> Option<&str> {
+                self.metadata.resource_version.as_deref()
+            }
+        }
+    )*};
+}
+
+kube_object!(
+    crate::api::core::Pod,
+    crate::api::core::ConfigMap,
+    crate::api::core::Secret,
+    crate::api::core::Service,
+);
+
 /// What a reflector sends. After every (re)list comes a `Snapshot` of everything there is:
 /// replace the cache with it (objects missing from it were deleted meanwhile).
 #[derive(Debug, Clone, PartialEq)]
