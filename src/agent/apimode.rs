@@ -67,7 +67,7 @@ impl ApiMode {
             } else {
                 Err(format!(
                     "PLEG is not healthy: pleg has not relisted within {}",
-                    crate::config::GoDuration::from_secs(180)
+                    crate::config::GoDuration::from_secs(i64::try_from(super::wiring::PLEG_THRESHOLD.as_secs()).unwrap_or(i64::MAX))
                 ))
             }
         });

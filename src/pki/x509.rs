@@ -66,10 +66,6 @@ pub struct CertInfo {
 }
 
 impl CertInfo {
-    pub fn not_before_time(&self) -> SystemTime {
-        unix_to_system(self.not_before)
-    }
-
     pub fn not_after_time(&self) -> SystemTime {
         unix_to_system(self.not_after)
     }

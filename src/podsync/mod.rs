@@ -112,10 +112,6 @@ impl Syncer {
     }
 }
 
-fn is_terminal(phase: Option<&str>) -> bool {
-    matches!(phase, Some("Succeeded" | "Failed"))
-}
-
 impl PodSyncer for Syncer {
     type State = PodMemory;
 
@@ -131,7 +127,7 @@ impl PodSyncer for Syncer {
             mirror.ensure(pod);
         }
         let phase = self.publish_status(mem, pod, runtime, false);
-        if is_terminal(phase.as_deref()) {
+        if crate::status::phase::is_terminal_phase(phase.as_deref()) {
             return SyncOutcome::Terminal;
         }
         let stop = || cancel.is_set();

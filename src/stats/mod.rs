@@ -210,11 +210,6 @@ impl Handle {
     pub fn node_fs_available(&self) -> Option<u64> {
         self.node()?.fs?.available_bytes
     }
-
-    /// Free bytes of the runtime's image filesystem (imagefs).
-    pub fn image_fs_available(&self) -> Option<u64> {
-        self.node()?.runtime?.image_fs?.available_bytes
-    }
 }
 
 /// The kubelet API's `/stats/summary` and `/metrics/resource` read from this handle.

@@ -178,7 +178,7 @@ impl<S: PodSyncer> SyncLoop<S> {
                     self.queue.forget(podmanager::uid(&p));
                     self.workers.update(Work::new(p, UpdateKind::Remove));
                 } else if crate::source::is_mirror_pod(&pod) {
-                    self.sync_static_pod_of(&pod);
+                    self.sync_static_pod_named(&full_name(&pod));
                 }
             }
         }
@@ -186,18 +186,18 @@ impl<S: PodSyncer> SyncLoop<S> {
 
     /// A mirror pod came, changed or went: sync its static pod, which recreates the mirror
     /// pod when it is missing, being deleted or out of date (upstream's `handleMirrorPod`).
-    fn sync_static_pod_of(&mut self, mirror: &Pod) {
-        let Some(static_pod) = self.pods.static_of(mirror).cloned() else { return };
+    fn sync_static_pod_named(&mut self, full_name: &str) {
+        let Some(static_pod) = self.pods.static_named(full_name).cloned() else { return };
         if self.workers.phase(podmanager::uid(&static_pod)) == Some(Phase::Syncing) {
             self.workers.update(Work::new(static_pod, UpdateKind::Sync));
         }
     }
 
     fn upsert_and_dispatch(&mut self, pod: Pod) {
-        let mirror = crate::source::is_mirror_pod(&pod).then(|| pod.clone());
+        let mirror_name = crate::source::is_mirror_pod(&pod).then(|| full_name(&pod));
         let Some(pod) = self.pods.upsert(pod) else {
-            if let Some(m) = mirror {
-                self.sync_static_pod_of(&m);
+            if let Some(name) = mirror_name {
+                self.sync_static_pod_named(&name);
             }
             return;
         };

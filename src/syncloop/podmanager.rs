@@ -61,9 +61,8 @@ impl PodManager {
         self.mirrors.get(&full_name(pod))
     }
 
-    /// The static pod a mirror pod stands for (same full name), if it is known.
-    pub fn static_of(&self, mirror: &Pod) -> Option<&Arc<Pod>> {
-        let name = full_name(mirror);
+    /// The static pod with this full name (a mirror pod's), if it is known.
+    pub fn static_named(&self, name: &str) -> Option<&Arc<Pod>> {
         self.pods.values().find(|p| crate::source::is_static_pod(p) && full_name(p) == name)
     }
 

@@ -255,7 +255,7 @@ impl Manager {
     }
 
     fn pod_volumes(&self, uid: &str, mounted: &BTreeMap<String, MountedVolume>) -> PodVolumes {
-        PodVolumes { pod_dir: super::setup::pod_dir(&self.cfg.node, uid), volumes: mounted.clone(), supports_rro: self.cfg.supports_rro }
+        PodVolumes { pod_dir: crate::kuberuntime::paths::pod_dir(&self.cfg.node, uid), volumes: mounted.clone(), supports_rro: self.cfg.supports_rro }
     }
 
     /// Starts the wanted job of `uid` if nothing holds it back.
@@ -327,7 +327,7 @@ impl Manager {
         if missing.is_empty() {
             e.backoff = Duration::ZERO;
             e.retry_at = None;
-            let volumes = PodVolumes { pod_dir: super::setup::pod_dir(&self.cfg.node, uid), volumes: e.mounted.clone(), supports_rro: self.cfg.supports_rro };
+            let volumes = PodVolumes { pod_dir: crate::kuberuntime::paths::pod_dir(&self.cfg.node, uid), volumes: e.mounted.clone(), supports_rro: self.cfg.supports_rro };
             for w in e.waiters.drain(..) {
                 let _ = w.reply.send(Ok(volumes.clone()));
             }

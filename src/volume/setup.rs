@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::api::core::{Pod, ServiceAccountTokenProjection, Volume};
-use crate::kuberuntime::{EnvSources, NodeContext, paths};
+use crate::kuberuntime::{EnvSources, NodeContext};
 use crate::volume::atomic::{AtomicWriter, Payload};
 use crate::volume::emptydir::{self, EmptyDir, Medium};
 use crate::volume::error::{no_plugin, setup_failed};
@@ -247,10 +247,6 @@ impl TokenFetch for Tokens<'_> {
 }
 
 /// `<root>/pods/<uid>`.
-pub fn pod_dir(node: &NodeContext, uid: &str) -> PathBuf {
-    paths::pod_dir(node, uid)
-}
-
 #[cfg(test)]
 #[path = "setup_tests.rs"]
 mod tests;
