@@ -54,10 +54,19 @@ runtime_up() {
   scripts/images.sh build >&2 && scripts/images.sh import >&2
 }
 
+# Starts (or finds) the test control plane and exports its KUBECONFIG=, KUBECTL= ... lines.
+cluster_up() {
+  local lines l
+  lines=$(scripts/test-cluster.sh up) || return 1
+  while IFS= read -r l; do case "$l" in *=*) export "${l?}" ;; esac; done <<<"$lines"
+}
+
 phase_unit() {
   note "cargo test (unit and integration; runtime tests use CONTAINER_RUNTIME_ENDPOINT when set)"
   if [ "$(id -u)" -eq 0 ]; then
     runtime_up || { record "runtime up" FAIL; }
+    # The API-server integration tests skip without a control plane; as root they must run.
+    cluster_up || { record "control plane up" FAIL; }
   else
     echo "SKIPPED: not root, so no containerd: runtime integration tests will print SKIPPED" >&2
   fi
@@ -100,9 +109,7 @@ phase_cluster() {
   need_root cluster || return 0
   [ -d tests/cluster-e2e ] || { record cluster "SKIPPED (no cluster tests yet)"; return 0; }
   runtime_up || { record cluster "FAIL (containerd did not come up)"; return 1; }
-  local lines
-  lines=$(scripts/test-cluster.sh up) || { record cluster "FAIL (control plane did not come up)"; return 1; }
-  while IFS= read -r l; do case "$l" in *=*) export "${l?}" ;; esac; done <<<"$lines"
+  cluster_up || { record cluster "FAIL (control plane did not come up)"; return 1; }
   cargo build --release || { record cluster "FAIL (build)"; return 1; }
   export RKUBELET="$ROOT/target/release/rkubelet"
   run_shell_tests cluster tests/cluster-e2e

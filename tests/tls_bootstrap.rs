@@ -1,7 +1,8 @@
 //! TLS bootstrap, client certificate rotation and a kubelet-serving certificate against the
 //! real test control plane (`scripts/test-cluster.sh up`). Reads `BOOTSTRAP_KUBECONFIG`,
 //! `KUBECONFIG` (admin) and `KUBECTL` from the environment, else from the running instance's
-//! `env` file (`$RK_CLUSTER_DIR`, default /var/lib/rk-cluster); without them: SKIPPED.
+//! `env` file (`$RK_CLUSTER_DIR`, default /var/lib/rk-cluster); without them, or with the
+//! cluster down: SKIPPED.
 //!
 //! One test in steps on a node name of its own (`t-pki-<pid>`); the CSRs and the Node it
 //! makes are deleted at the end, pass or fail.
@@ -76,6 +77,13 @@ fn bootstrap_rotation_and_serving_against_the_real_api_server() {
     let Some(cluster) = cluster() else { return };
     let admin =
         Client::from_kubeconfig(&cluster.admin_kubeconfig, None, ClientOptions::default()).expect("admin");
+    if let Err(e) = admin.raw("/readyz") {
+        println!(
+            "SKIPPED: the test cluster in {} does not answer ({e}; run scripts/test-cluster.sh up)",
+            cluster.admin_kubeconfig.display()
+        );
+        return;
+    }
     let node = format!("t-pki-{}", std::process::id());
     let work = std::env::temp_dir().join(format!("rk-tls-bootstrap-{node}"));
     let _ = std::fs::remove_dir_all(&work);
