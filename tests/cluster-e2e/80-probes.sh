@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Probes: an exec liveness probe that starts failing restarts its container (Unhealthy and
+# Killing events); an exec readiness probe flips Ready both ways; HTTP liveness against
+# busybox httpd keeps a healthy container running and restarts one whose path is missing.
+. "$(dirname "$0")/lib.sh"
+require_env
+start_rkubelet --kubeconfig="$(node_kubeconfig)"
+wait_for 10 "node Ready" node_ready
+BB=docker.io/library/busybox:1.35
+apply <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: live}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $BB
+    command: [sh, -c, 'trap "exit 0" TERM; touch /tmp/healthy; sleep 6; rm -f /tmp/healthy; while true; do sleep 1; done']
+    livenessProbe:
+      exec: {command: [cat, /tmp/healthy]}
+      initialDelaySeconds: 1
+      periodSeconds: 1
+      failureThreshold: 2
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ready}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $BB
+    command: [sh, -c, 'trap "exit 0" TERM; sleep 4; touch /tmp/ready; sleep 8; rm -f /tmp/ready; while true; do sleep 1; done']
+    readinessProbe:
+      exec: {command: [cat, /tmp/ready]}
+      periodSeconds: 1
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: http}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $BB
+    command: [sh, -c, 'mkdir -p /www && echo ok > /www/healthz && exec httpd -f -p 8080 -h /www']
+    ports: [{name: web, containerPort: 8080}]
+    livenessProbe:
+      httpGet: {path: /healthz, port: web}
+      periodSeconds: 1
+      failureThreshold: 1
+    readinessProbe:
+      httpGet: {path: /healthz, port: 8080, httpHeaders: [{name: X-Probe, value: "1"}]}
+      periodSeconds: 1
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: http-bad}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $BB
+    command: [sh, -c, 'mkdir -p /www && exec httpd -f -p 8080 -h /www']
+    livenessProbe:
+      httpGet: {path: /missing, port: 8080}
+      initialDelaySeconds: 2
+      periodSeconds: 1
+      failureThreshold: 2
+YAML
+
+jpath() { k -n "$NS" get pod "$1" -o jsonpath="$2"; }
+ready_is() { [ "$(jpath "$1" '{.status.conditions[?(@.type=="Ready")].status}')" = "$2" ] &&
+  [ "$(jpath "$1" '{.status.containerStatuses[0].ready}')" = "$3" ]; }
+restarted() { [ "$(jpath "$1" '{.status.containerStatuses[0].restartCount}')" -ge 1 ]; }
+event_has() { # POD REASON TEXT
+  k -n "$NS" get events -o json | jq -e --arg p "$1" --arg r "$2" --arg t "$3" \
+    '[.items[] | select(.involvedObject.name == $p and .reason == $r and (.message | contains($t)))] | length > 0'
+}
+
+# Readiness: not ready until the file exists, ready while it does, unready once it is gone.
+wait_for 30 "ready Running" pod_phase_is ready Running
+ready_is ready False false || fail "ready: Ready before the probe succeeded: $(jpath ready '{.status}')"
+wait_for 20 "ready: Ready True" ready_is ready True true
+[ "$(jpath ready '{.status.containerStatuses[0].started}')" = true ] || fail "ready: not started"
+wait_for 20 "ready: Ready False again" ready_is ready False false
+event_has ready Unhealthy "Readiness probe failed: cat: can't open '/tmp/ready'" >/dev/null || fail "no readiness Unhealthy event"
+[ "$(jpath ready '{.status.containerStatuses[0].restartCount}')" = 0 ] || fail "readiness failures must not restart"
+log "readiness probe flips Ready both ways"
+
+# Liveness: the file goes after 6 s; two failures restart the container.
+wait_for 40 "live restarted" restarted live
+event_has live Unhealthy "Liveness probe failed: cat: can't open '/tmp/healthy'" >/dev/null || fail "no liveness Unhealthy event"
+event_has live Killing "Container c failed liveness probe, will be restarted" >/dev/null || fail "no Killing event"
+jq -e '.status.containerStatuses[0].lastState.terminated != null' <<<"$(pod_json live)" >/dev/null || fail "live: no lastState"
+log "exec liveness failure restarted the container"
+
+# HTTP: healthy httpd stays up and turns ready; a missing path restarts.
+wait_for 30 "http ready" ready_is http True true
+wait_for 40 "http-bad restarted" restarted http-bad
+event_has http-bad Unhealthy "Liveness probe failed: HTTP probe failed with statuscode: 404" >/dev/null || fail "no HTTP Unhealthy event"
+[ "$(jpath http '{.status.containerStatuses[0].restartCount}')" = 0 ] || fail "healthy http pod restarted"
+log "HTTP liveness and readiness"
+
+k -n "$NS" get pods >&2
+log "PASS"
