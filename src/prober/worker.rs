@@ -102,6 +102,23 @@ impl Worker {
         (!self.container_id.is_empty()).then(|| raw_container_id(&self.container_id))
     }
 
+    /// `prober_probe_total` and (for successes) `prober_probe_duration_seconds`.
+    fn record(&self, outcome: Outcome, took: Duration) {
+        use crate::metrics::kubelet::{PROBE_DURATION, PROBE_TOTAL};
+        let kind = self.key.kind.to_string();
+        let m = &self.pod.metadata;
+        let (pod, ns) = (m.name.as_deref().unwrap_or(""), m.namespace.as_deref().unwrap_or(""));
+        let result = match outcome {
+            Outcome::Success => "successful",
+            Outcome::Failure => "failed",
+            Outcome::Unknown => "unknown",
+        };
+        PROBE_TOTAL.inc(&[&kind, result, &self.container.name, pod, ns, &self.key.uid]);
+        if outcome != Outcome::Failure {
+            PROBE_DURATION.observe(&[&kind, &self.container.name, pod, ns], took.as_secs_f64());
+        }
+    }
+
     /// One round; false when the worker should stop.
     pub fn step(&mut self, status: Option<&ApiPodStatus>, now: i64, runner: &dyn Runner, out: &mut Vec<ResultOp>) -> bool {
         let Some(status) = status else { return true };
@@ -149,10 +166,12 @@ impl Worker {
             // Startup probes stop once started; the others wait for it.
             return true;
         }
+        let began = std::time::Instant::now();
         let outcome = match runner.probe(self.key.kind, &self.pod, status, &self.container, raw_container_id(&self.container_id)) {
             Ok(o) => o,
             Err(_) => return true,
         };
+        self.record(outcome, began.elapsed());
         if self.last == Some(outcome) {
             self.run = self.run.saturating_add(1);
         } else {
