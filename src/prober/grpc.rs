@@ -116,6 +116,7 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod against_containerd {
     use std::net::{TcpListener, TcpStream};
     use std::os::unix::net::UnixStream;

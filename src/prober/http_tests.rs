@@ -1,4 +1,5 @@
 //! The HTTP probe against a small local server.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

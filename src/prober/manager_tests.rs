@@ -1,4 +1,5 @@
 //! The manager with real worker threads, a fixed pod status and a scripted runner.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

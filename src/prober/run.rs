@@ -105,7 +105,7 @@ fn tcp_probe(host: &str, port: u16, timeout: Duration) -> (Verdict, String) {
 }
 
 impl Prober {
-    fn spec<'a>(kind: ProbeType, c: &'a Container) -> Option<&'a Probe> {
+    fn spec(kind: ProbeType, c: &Container) -> Option<&Probe> {
         match kind {
             ProbeType::Liveness => c.liveness_probe.as_ref(),
             ProbeType::Readiness => c.readiness_probe.as_ref(),

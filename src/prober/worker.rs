@@ -209,13 +209,23 @@ pub(crate) struct Env {
     pub jitter: Option<Duration>,
 }
 
-/// The worker thread's loop: probe every period until stopped.
+/// The worker thread: probe every period until stopped, then drop the results.
 pub(crate) fn run(mut w: Worker, env: Env) {
+    let stopped_early = env.jitter.is_some_and(|j| env.stop.recv_timeout(j).is_ok());
+    if !stopped_early {
+        probe_loop(&mut w, &env);
+    }
+    if let Some(id) = w.current_id() {
+        let _ = env.manager.send(Command::Remove { key: w.key.clone(), container_id: id.to_string() });
+    }
+    let _ = env.manager.send(Command::Done { key: w.key, generation: env.generation });
+}
+
+fn probe_loop(w: &mut Worker, env: &Env) {
     let period = w.period();
-    let stopped = env.jitter.is_some_and(|j| env.stop.recv_timeout(j).is_ok());
     let mut ticker = tick(period);
     let mut ops = Vec::new();
-    while !stopped {
+    loop {
         let status = env.status.pod_status(&w.key.uid);
         let keep = w.step(status.as_ref(), Time::now().unix_seconds(), env.runner.as_ref(), &mut ops);
         for op in ops.drain(..) {
@@ -227,16 +237,16 @@ pub(crate) fn run(mut w: Worker, env: Env) {
             let _ = env.manager.send(c);
         }
         if !keep {
-            break;
+            return;
         }
         select! {
-            recv(env.stop) -> _ => break,
+            recv(env.stop) -> _ => return,
             recv(ticker) -> _ => {}
-            recv(env.trigger) -> _ => ticker = tick(period),
+            // A dropped trigger means the manager let go of this worker.
+            recv(env.trigger) -> t => match t {
+                Ok(()) => ticker = tick(period),
+                Err(_) => return,
+            },
         }
     }
-    if let Some(id) = w.current_id() {
-        let _ = env.manager.send(Command::Remove { key: w.key.clone(), container_id: id.to_string() });
-    }
-    let _ = env.manager.send(Command::Done { key: w.key, generation: env.generation });
 }

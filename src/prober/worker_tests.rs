@@ -1,4 +1,5 @@
 //! The worker's state machine with a scripted runner and a hand-driven clock.
+#![allow(clippy::unwrap_used)]
 
 use std::cell::RefCell;
 use std::sync::Mutex;
