@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Probes: an exec liveness probe that starts failing restarts its container (Unhealthy and
 # Killing events); an exec readiness probe flips Ready both ways; HTTP liveness against
-# busybox httpd keeps a healthy container running and restarts one whose path is missing.
+# busybox httpd keeps a healthy container running and restarts one whose path is missing;
+# a startup probe holds liveness back and sets started, a failing one restarts; TCP
+# readiness; an exec probe that outlives timeoutSeconds fails.
 . "$(dirname "$0")/lib.sh"
 require_env
 start_rkubelet --kubeconfig="$(node_kubeconfig)"
@@ -72,16 +74,83 @@ spec:
       initialDelaySeconds: 2
       periodSeconds: 1
       failureThreshold: 2
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: startup}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $BB
+    command: [sh, -c, 'trap "exit 0" TERM; sleep 8; touch /tmp/started; while true; do sleep 1; done']
+    startupProbe:
+      exec: {command: [cat, /tmp/started]}
+      periodSeconds: 1
+      failureThreshold: 30
+    livenessProbe:
+      exec: {command: [cat, /tmp/started]}
+      periodSeconds: 1
+      failureThreshold: 1
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: startup-fail}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $BB
+    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
+    startupProbe:
+      exec: {command: ["false"]}
+      periodSeconds: 1
+      failureThreshold: 2
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tcp}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $BB
+    command: [sh, -c, 'mkdir -p /www && exec httpd -f -p 8080 -h /www']
+    readinessProbe:
+      tcpSocket: {port: 8080}
+      periodSeconds: 1
+  - name: closed
+    image: $BB
+    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
+    readinessProbe:
+      tcpSocket: {port: 9999}
+      periodSeconds: 1
+  - name: slow
+    image: $BB
+    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']
+    readinessProbe:
+      exec: {command: [sleep, "5"]}
+      timeoutSeconds: 1
+      periodSeconds: 2
 YAML
 
 jpath() { k -n "$NS" get pod "$1" -o jsonpath="$2"; }
 ready_is() { [ "$(jpath "$1" '{.status.conditions[?(@.type=="Ready")].status}')" = "$2" ] &&
   [ "$(jpath "$1" '{.status.containerStatuses[0].ready}')" = "$3" ]; }
+started_is() { [ "$(jpath "$1" '{.status.containerStatuses[0].started}')" = "$2" ]; }
 restarted() { [ "$(jpath "$1" '{.status.containerStatuses[0].restartCount}')" -ge 1 ]; }
 event_has() { # POD REASON TEXT
   k -n "$NS" get events -o json | jq -e --arg p "$1" --arg r "$2" --arg t "$3" \
     '[.items[] | select(.involvedObject.name == $p and .reason == $r and (.message | contains($t)))] | length > 0'
 }
+
+# The startup probe has not succeeded yet: not started, not ready.
+wait_for 30 "startup Running" pod_phase_is startup Running
+started_is startup false || fail "startup: started before its probe succeeded"
+ready_is startup False false || fail "startup: ready before started"
 
 # Readiness: not ready until the file exists, ready while it does, unready once it is gone.
 wait_for 30 "ready Running" pod_phase_is ready Running
@@ -106,6 +175,24 @@ wait_for 40 "http-bad restarted" restarted http-bad
 event_has http-bad Unhealthy "Liveness probe failed: HTTP probe failed with statuscode: 404" >/dev/null || fail "no HTTP Unhealthy event"
 [ "$(jpath http '{.status.containerStatuses[0].restartCount}')" = 0 ] || fail "healthy http pod restarted"
 log "HTTP liveness and readiness"
+
+# Startup: liveness waits (it would fail before the file exists), started follows the probe.
+wait_for 30 "startup: started" started_is startup true
+wait_for 10 "startup: Ready" ready_is startup True true
+[ "$(jpath startup '{.status.containerStatuses[0].restartCount}')" = 0 ] || fail "startup: liveness ran before startup"
+wait_for 40 "startup-fail restarted" restarted startup-fail
+event_has startup-fail Killing "Container c failed startup probe, will be restarted" >/dev/null || fail "no startup Killing event"
+log "startup probe gates liveness and restarts when it fails"
+
+# TCP: open port ready, closed port not; a slow exec probe times out.
+c_ready() { [ "$(k -n "$NS" get pod tcp -o json | jq -r --arg c "$1" '.status.containerStatuses[] | select(.name == $c) | .ready')" = "$2" ]; }
+wait_for 20 "tcp: c ready" c_ready c true
+c_ready closed false || fail "tcp: closed port counted as ready"
+wait_for 20 "tcp: refused event" event_has tcp Unhealthy ":9999: connect: connection refused"
+wait_for 20 "exec timeout event" event_has tcp Unhealthy 'Readiness probe failed: command timed out: "sleep 5" timed out after 1s'
+c_ready slow false || fail "tcp: slow exec probe counted as ready"
+[ "$(jpath tcp '{.status.conditions[?(@.type=="Ready")].status}')" = False ] || fail "tcp: pod Ready with unready containers"
+log "TCP probes and exec timeouts"
 
 k -n "$NS" get pods >&2
 log "PASS"
