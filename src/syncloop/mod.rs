@@ -274,6 +274,11 @@ impl<S: PodSyncer> SyncLoop<S> {
     /// liveness failed and publishes readiness.
     fn on_probe(&mut self, u: &crate::prober::ProbeUpdate) {
         log::debug!("pod {}: {} probe of container {} now {:?}", u.uid, u.kind, u.container_id, u.outcome);
+        if u.kind == crate::prober::ProbeType::Readiness {
+            // At once, a terminating pod included (it gets no more syncs).
+            let ready = u.outcome == crate::prober::Outcome::Success;
+            self.status.set_container_readiness(&u.uid, &u.container_id, ready);
+        }
         if let Some(pod) = self.pods.get(&u.uid)
             && self.workers.phase(&u.uid) == Some(Phase::Syncing)
         {

@@ -3,7 +3,8 @@
 # Killing events); an exec readiness probe flips Ready both ways; HTTP liveness against
 # busybox httpd keeps a healthy container running and restarts one whose path is missing;
 # a startup probe holds liveness back and sets started, a failing one restarts; TCP
-# readiness; an exec probe that outlives timeoutSeconds fails.
+# readiness; an exec probe that outlives timeoutSeconds fails; readiness turns False while a
+# pod terminates.
 . "$(dirname "$0")/lib.sh"
 require_env
 start_rkubelet --kubeconfig="$(node_kubeconfig)"
@@ -135,6 +136,21 @@ spec:
       exec: {command: [sleep, "5"]}
       timeoutSeconds: 1
       periodSeconds: 2
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: term}
+spec:
+  nodeName: $NODE
+  terminationGracePeriodSeconds: 20
+  containers:
+  - name: c
+    image: $BB
+    command: [sh, -c, '_term() { rm -f /tmp/ready; sleep 8; exit 0; }; trap _term TERM; touch /tmp/ready; while true; do sleep 1; done']
+    readinessProbe:
+      exec: {command: [cat, /tmp/ready]}
+      periodSeconds: 1
+      failureThreshold: 1
 YAML
 
 jpath() { k -n "$NS" get pod "$1" -o jsonpath="$2"; }
@@ -193,6 +209,16 @@ wait_for 20 "exec timeout event" event_has tcp Unhealthy 'Readiness probe failed
 c_ready slow false || fail "tcp: slow exec probe counted as ready"
 [ "$(jpath tcp '{.status.conditions[?(@.type=="Ready")].status}')" = False ] || fail "tcp: pod Ready with unready containers"
 log "TCP probes and exec timeouts"
+
+# Terminating: the readiness probe keeps running and the pod turns unready before it is gone.
+wait_for 20 "term: Ready" ready_is term True true
+k -n "$NS" delete pod term --wait=false >/dev/null
+unready_terminating() {
+  pod_json term | jq -e '.metadata.deletionTimestamp != null and
+    ([.status.conditions[] | select(.type == "Ready")][0].status == "False")'
+}
+wait_for 8 "term: Ready False while terminating" unready_terminating
+log "readiness while terminating"
 
 k -n "$NS" get pods >&2
 log "PASS"
