@@ -63,6 +63,7 @@ pub mod pki;
 pub mod pleg;
 pub mod podsync;
 pub mod podworker;
+pub mod prober;
 pub mod proto;
 pub mod server;
 pub mod source;

@@ -11,7 +11,7 @@ use crate::kuberuntime::{self, NoEnvSources, NodeContext, Runtime, RuntimeConfig
 use crate::node::NodeIdentity;
 use crate::server::{self, Checks};
 use crate::source::{self, Source};
-use crate::{cri, gc, logs, pleg, podsync, stats, status, syncloop};
+use crate::{cri, gc, logs, pleg, podsync, prober, stats, status, syncloop};
 
 /// How long the agent waits for the container runtime to answer at start.
 const RUNTIME_WAIT: Duration = Duration::from_secs(120);
@@ -168,6 +168,14 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
     let volume_api = api.as_ref().zip(clients.as_ref()).map(|(a, c)| crate::volume::wire::Api { objects: a.objects.clone(), client: c.client.clone() });
     let volumes = crate::volume::wire::start(runtime.node(), sync_frequency, recorder.clone(), volume_api)
         .map_err(thread_err("volume manager"))?;
+    let (probe_tx, probe_rx) = crossbeam_channel::unbounded();
+    let prober_deps = prober::Deps {
+        status: Arc::new(status.clone()),
+        runner: Arc::new(prober::Prober { cri: runtime.cri().clone(), recorder: recorder.clone() }),
+        updates: probe_tx,
+    };
+    let prober = prober::spawn(prober::Config { agent_start: crate::api::Time::now().unix_seconds() }, prober_deps)
+        .map_err(thread_err("prober"))?;
     let syncer = Arc::new(podsync::Syncer::new(
         podsync::Config {
             sync_frequency,
@@ -184,6 +192,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             recorder,
             volumes: Some(volumes.clone()),
             mirror: api.as_ref().map(|a| a.mirror.clone()),
+            prober: Some(prober),
         },
     ));
     let health = syncloop::Health::default();
@@ -204,6 +213,7 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             volumes: Some(volumes),
             api: hooks,
             gc: Some(gc),
+            probes: Some(probe_rx),
         },
     )
     .map_err(thread_err("sync loop"))?;

@@ -180,6 +180,19 @@ impl fmt::Debug for ClientIdentity {
     }
 }
 
+/// A client configuration that accepts any server certificate (container probes over
+/// HTTPS, which upstream runs with `InsecureSkipVerify`).
+pub(crate) fn insecure_client_config(alpn: Vec<Vec<u8>>) -> Result<Arc<ClientConfig>, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyServerCert(provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = alpn;
+    Ok(Arc::new(config))
+}
+
 /// `insecure-skip-tls-verify`: any certificate, but a real handshake signature.
 #[derive(Debug)]
 struct AnyServerCert(Arc<CryptoProvider>);

@@ -79,6 +79,7 @@ pub use error::RuntimeError;
 pub use model::{ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
 pub use node::{CgroupDriver, NodeContext};
 pub(crate) use inspect::{container_state, sandbox_state};
+pub(crate) use kill::field_path;
 pub use relist::CriRelister;
 pub use remove::{Evictable, MAX_PER_POD_CONTAINER, evictable};
 pub use runtime::{Runtime, RuntimeConfig, SyncContext, SyncResult, never_cancel, no_mounts};

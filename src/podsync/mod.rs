@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use crate::api::Time;
 use crate::api::core::{Container, Pod};
 use crate::events::{EventType, Recorder, reason};
-use crate::kuberuntime::{self, Backoff, EnvSources, PodStatus, Runtime, SyncContext};
+use crate::kuberuntime::{self, Backoff, ContainerVerdict, EnvSources, PodStatus, Runtime, SyncContext};
 use crate::pleg::PlegHandle;
 use crate::podworker::{Cancel, PodSyncer, SyncOutcome};
-use crate::status::{self, GenerateInput, ProbeResults, ReasonCache};
+use crate::status::{self, GenerateInput, ReasonCache};
 use crate::volume::{PodVolumes, VolumeError};
 
 /// How long a worker waits for PLEG to produce a fresh view before trying again.
@@ -43,6 +43,8 @@ pub struct Deps {
     pub volumes: Option<crate::volume::VolumeHandle>,
     /// API mode: static pods get mirror pods.
     pub mirror: Option<crate::mirror::MirrorHandle>,
+    /// The prober; `None` runs no probes (every container counts as healthy).
+    pub prober: Option<crate::prober::Handle>,
 }
 
 pub struct Syncer {
@@ -66,7 +68,7 @@ impl Syncer {
     fn publish_status(&self, mem: &PodMemory, pod: &Pod, runtime: &PodStatus, terminal: bool) -> Option<String> {
         let uid = pod.metadata.uid.as_deref().unwrap_or_default();
         let previous = self.deps.status.get(uid);
-        let probes = ProbeResults::default();
+        let probes = self.probes(uid).map(|p| p.status_results(runtime)).unwrap_or_default();
         let input = GenerateInput {
             pod,
             runtime,
@@ -89,6 +91,11 @@ impl Syncer {
 }
 
 impl Syncer {
+    /// The prober's current results for the pod.
+    fn probes(&self, uid: &str) -> Option<crate::prober::PodProbes> {
+        self.deps.prober.as_ref().map(|p| p.results(uid))
+    }
+
     /// Waits for the pod's volumes (upstream's `WaitForAttachAndMount`); on failure, the
     /// `FailedMount` event and when to sync again.
     fn ensure_volumes(&self, pod: &Pod, cancel: &dyn Fn() -> bool) -> Result<Option<PodVolumes>, Duration> {
@@ -130,6 +137,9 @@ impl PodSyncer for Syncer {
         if crate::status::phase::is_terminal_phase(phase.as_deref()) {
             return SyncOutcome::Terminal;
         }
+        if let Some(p) = &self.deps.prober {
+            p.add_pod(pod);
+        }
         let stop = || cancel.is_set();
         let volumes = match self.ensure_volumes(pod, &stop) {
             Ok(v) => v,
@@ -143,13 +153,15 @@ impl PodSyncer for Syncer {
                 v.container_mounts(c, &env)
             }
         };
+        let probes = self.probes(pod.metadata.uid());
+        let verdicts = |id: &str| probes.as_ref().map_or(ContainerVerdict::HEALTHY, |p| p.verdict(id));
         let mut ctx = SyncContext {
             backoff: &mut mem.backoff,
             reasons: &mut mem.reasons,
             mounts: &mounts,
             env: self.deps.env.as_ref(),
             pull_secrets: &[],
-            verdicts: &kuberuntime::all_healthy,
+            verdicts: &verdicts,
             cancel: &stop,
         };
         let result = self.deps.runtime.sync_pod(pod, runtime, &mut ctx);
@@ -168,7 +180,15 @@ impl PodSyncer for Syncer {
 
     fn terminate_pod(&self, mem: &mut PodMemory, pod: &Pod, runtime: &PodStatus, grace: Option<i64>) -> Result<(), String> {
         let known = pod.metadata.name.as_deref().is_some_and(|n| !n.is_empty()) && !pod.spec.containers.is_empty();
+        // A pod being stopped is not restarted for failing probes (upstream's
+        // SyncTerminatingPod); once it is stopped, nothing is probed.
+        if let Some(p) = &self.deps.prober {
+            p.stop_liveness_and_startup(pod.metadata.uid());
+        }
         self.deps.runtime.kill_pod(known.then_some(pod), runtime, grace).map_err(|e| e.to_string())?;
+        if let Some(p) = &self.deps.prober {
+            p.remove_pod(pod.metadata.uid());
+        }
         if known {
             // The final status: every container stopped, the phase settled.
             let uid = pod.metadata.uid.as_deref().unwrap_or_default();

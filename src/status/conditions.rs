@@ -289,6 +289,35 @@ pub(crate) fn build(i: &Inputs) -> Vec<PodCondition> {
     out
 }
 
+/// Upstream's `SetContainerReadiness`: one container's readiness changed between syncs (a
+/// readiness probe result, also while the pod terminates). Sets it on `status` and
+/// recomputes `ContainersReady` and `Ready`; false when nothing changed.
+pub fn set_container_readiness(pod: &Pod, status: &mut PodStatus, container_id: &str, is_ready: bool, now: Time) -> bool {
+    let matches = |s: &ContainerStatus| {
+        s.container_id.as_deref().is_some_and(|id| id.split_once("://").map_or(id, |(_, raw)| raw) == container_id)
+    };
+    let old = status.clone();
+    let Some(c) = status.container_statuses.iter_mut().chain(status.init_container_statuses.iter_mut()).find(|s| matches(s))
+    else {
+        return false;
+    };
+    if c.ready == is_ready {
+        return false;
+    }
+    c.ready = is_ready;
+    let phase = status.phase.as_deref().and_then(Phase::parse).unwrap_or(Phase::Pending);
+    let containers = containers_ready(pod, &status.init_container_statuses, &status.container_statuses, phase);
+    let mut fresh = vec![ready(pod, &status.conditions, &containers), containers];
+    stamp_transitions(&mut fresh, &old.conditions, now);
+    for f in fresh {
+        match status.conditions.iter_mut().find(|c| c.type_ == f.type_) {
+            Some(slot) => *slot = f,
+            None => status.conditions.push(f),
+        }
+    }
+    true
+}
+
 /// Keeps the previous `lastTransitionTime` of a condition whose status did not change.
 fn stamp_transitions(conditions: &mut [PodCondition], old: &[PodCondition], now: Time) {
     for c in conditions

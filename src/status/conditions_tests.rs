@@ -398,3 +398,34 @@ fn build_orders_carries_and_stamps() {
         "not the kubelet's to stamp"
     );
 }
+
+#[test]
+fn container_readiness_between_syncs() {
+    let p = pod(&["app", "side"]);
+    let with_id = |name: &str, id: &str, ready: bool| ContainerStatus {
+        container_id: Some(format!("containerd://{id}")),
+        ..ready_status(name, ready)
+    };
+    let t0 = Time::from_unix(100);
+    let mut status = PodStatus {
+        phase: Some("Running".into()),
+        container_statuses: vec![with_id("app", "a1", true), with_id("side", "s1", true)],
+        conditions: vec![
+            PodCondition { type_: READY.into(), status: "True".into(), last_transition_time: Some(t0), ..Default::default() },
+            PodCondition { type_: CONTAINERS_READY.into(), status: "True".into(), last_transition_time: Some(t0), ..Default::default() },
+        ],
+        ..Default::default()
+    };
+    let t1 = Time::from_unix(200);
+    assert!(!set_container_readiness(&p, &mut status, "a1", true, t1), "unchanged");
+    assert!(!set_container_readiness(&p, &mut status, "other", false, t1), "unknown container");
+    assert!(set_container_readiness(&p, &mut status, "a1", false, t1));
+    assert!(!status.container_statuses[0].ready);
+    let ready = status.conditions.iter().find(|c| c.type_ == READY).expect("Ready");
+    assert_eq!(summary(ready), ("False", Some(CONTAINERS_NOT_READY), Some("containers with unready status: [app]")));
+    assert_eq!(ready.last_transition_time, Some(t1));
+    assert_eq!(status.conditions.len(), 2, "replaced in place");
+    assert!(set_container_readiness(&p, &mut status, "a1", true, Time::from_unix(300)));
+    let ready = status.conditions.iter().find(|c| c.type_ == READY).expect("Ready");
+    assert_eq!((ready.status.as_str(), ready.last_transition_time), ("True", Some(Time::from_unix(300))));
+}

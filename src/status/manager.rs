@@ -109,6 +109,11 @@ enum Command {
     Ping {
         reply: Sender<()>,
     },
+    SetContainerReadiness {
+        uid: String,
+        container_id: String,
+        ready: bool,
+    },
     Stop,
 }
 
@@ -190,6 +195,17 @@ impl Handle {
     pub fn reconcile(&self, api_pod: &Pod) {
         let _ = self.tx.send(Command::Reconcile {
             pod: Box::new(api_pod.clone()),
+        });
+    }
+
+    /// A readiness probe result changed: set the container's `ready` and the pod's Ready
+    /// conditions now, without waiting for a sync (upstream's `SetContainerReadiness`).
+    /// `container_id` is the runtime's ID, without the `containerd://` prefix.
+    pub fn set_container_readiness(&self, uid: &str, container_id: &str, ready: bool) {
+        let _ = self.tx.send(Command::SetContainerReadiness {
+            uid: uid.to_string(),
+            container_id: container_id.to_string(),
+            ready,
         });
     }
 
@@ -303,6 +319,15 @@ impl Manager {
             }
             Command::Ping { reply } => {
                 let _ = reply.send(());
+            }
+            Command::SetContainerReadiness { uid, container_id, ready } => {
+                let Some(e) = self.pods.get(&uid) else { return true };
+                let mut status = e.status.clone();
+                let now = crate::api::time::Time::now();
+                if super::conditions::set_container_readiness(&e.pod, &mut status, &container_id, ready, now) {
+                    let pod = e.pod.clone();
+                    self.set(pod, status);
+                }
             }
             Command::Stop => return false,
         }

@@ -6,6 +6,7 @@
 //! | --- | --- | --- |
 //! | config | the mux saw pods added, updated, deleted, removed or a source ready | update the pod manager, dispatch to workers |
 //! | pleg | a container started, died or went away | sync that pod |
+//! | probes | a liveness probe failed, a readiness or startup result changed | sync that pod |
 //! | reports | a worker synced, terminated or finished a pod | schedule its next sync, or forget it |
 //! | sync tick (1 s) | time passes | sync the pods that are due (resync period, expired backoffs) |
 //! | housekeeping tick (2 s) | time passes | tell the GC which pods exist; stop what runs but should not (only once every source is ready) |
@@ -54,6 +55,8 @@ pub struct Deps<S: PodSyncer> {
     pub api: Option<ApiHooks>,
     /// The garbage collector, told at each housekeeping which pods exist.
     pub gc: Option<crate::gc::GcHandle>,
+    /// Probe results that call for a sync; `None` without a prober.
+    pub probes: Option<Receiver<crate::prober::ProbeUpdate>>,
 }
 
 /// What the sync loop tells the API-mode managers about pods coming and going.
@@ -99,7 +102,10 @@ pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::t
     };
     std::thread::Builder::new()
         .name("rk-syncloop".into())
-        .spawn(move || lp.run(&deps.config, &deps.pleg_events, &reports, &deps.health))
+        .spawn(move || {
+            let probes = deps.probes.unwrap_or_else(crossbeam_channel::never);
+            lp.run(&deps.config, &deps.pleg_events, &reports, &probes, &deps.health)
+        })
 }
 
 struct SyncLoop<S: PodSyncer> {
@@ -116,7 +122,14 @@ struct SyncLoop<S: PodSyncer> {
 }
 
 impl<S: PodSyncer> SyncLoop<S> {
-    fn run(&mut self, config: &Receiver<ConfigEvent>, pleg: &Receiver<PlegEvent>, reports: &Receiver<Report>, health: &Health) {
+    fn run(
+        &mut self,
+        config: &Receiver<ConfigEvent>,
+        pleg: &Receiver<PlegEvent>,
+        reports: &Receiver<Report>,
+        probes: &Receiver<crate::prober::ProbeUpdate>,
+        health: &Health,
+    ) {
         let sync_tick = tick(Duration::from_secs(1));
         let housekeeping_tick = tick(self.cfg.housekeeping_period);
         health.beat();
@@ -128,6 +141,7 @@ impl<S: PodSyncer> SyncLoop<S> {
                 },
                 recv(pleg) -> ev => if let Ok(ev) = ev { self.on_pleg(ev) },
                 recv(reports) -> r => if let Ok(r) = r { self.on_report(r) },
+                recv(probes) -> u => if let Ok(u) = u { self.on_probe(&u) },
                 recv(sync_tick) -> _ => self.on_sync_tick(),
                 recv(housekeeping_tick) -> _ => self.housekeeping(),
             }
@@ -254,6 +268,23 @@ impl<S: PodSyncer> SyncLoop<S> {
                 let pod = pod.clone();
                 self.workers.update(Work::new(pod, UpdateKind::Sync));
             }
+    }
+
+    /// Upstream's `handleProbeSync`: the pod syncs, which restarts a container whose
+    /// liveness failed and publishes readiness.
+    fn on_probe(&mut self, u: &crate::prober::ProbeUpdate) {
+        log::debug!("pod {}: {} probe of container {} now {:?}", u.uid, u.kind, u.container_id, u.outcome);
+        if u.kind == crate::prober::ProbeType::Readiness {
+            // At once, a terminating pod included (it gets no more syncs).
+            let ready = u.outcome == crate::prober::Outcome::Success;
+            self.status.set_container_readiness(&u.uid, &u.container_id, ready);
+        }
+        if let Some(pod) = self.pods.get(&u.uid)
+            && self.workers.phase(&u.uid) == Some(Phase::Syncing)
+        {
+            let pod = pod.clone();
+            self.workers.update(Work::new(pod, UpdateKind::Sync));
+        }
     }
 
     fn on_report(&mut self, r: Report) {

@@ -42,9 +42,11 @@ use super::hpack::Header;
 
 mod read;
 mod shared;
+mod socket;
 mod stream;
 
 use shared::{DEFAULT_WINDOW, Shared, State, Writer};
+pub use socket::Socket;
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -143,8 +145,10 @@ impl Connection {
         Connection::start(sock, config)
     }
 
-    /// Starts a connection over an already connected socket (the tests use a socket pair).
-    pub fn start(sock: UnixStream, config: Config) -> Result<Connection, Error> {
+    /// Starts a connection over an already connected socket (the tests use a socket pair;
+    /// gRPC health probes a TCP connection).
+    pub fn start(sock: impl Into<Socket>, config: Config) -> Result<Connection, Error> {
+        let sock: Socket = sock.into();
         let io =
             |op: &'static str| move |source| Error::Connection(Arc::new(ConnectionError::Io { op, source }));
         sock.set_write_timeout(Some(config.write_timeout)).map_err(io("set write timeout"))?;

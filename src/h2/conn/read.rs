@@ -1,10 +1,10 @@
 //! The reader thread: owns the read half, decodes frames and dispatches them to streams.
 
 use std::io::Read;
-use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 
 use super::shared::{Event, Shared};
+use super::socket::Socket;
 use crate::h2::error::{ConnectionError, Error, ErrorCode, ProtocolError, Refusal};
 use crate::h2::frame::{self, DEFAULT_MAX_FRAME_SIZE, Frame, MAX_WINDOW, Setting};
 use crate::h2::hpack::{DecodeError, Decoder};
@@ -30,7 +30,7 @@ struct Dispatch {
 }
 
 /// The thread body: runs until the socket fails or the peer breaks the protocol.
-pub fn run(shared: Arc<Shared>, mut sock: UnixStream) {
+pub fn run(shared: Arc<Shared>, mut sock: Socket) {
     let mut d = Dispatch {
         decoder: Decoder::new(
             usize::try_from(shared.config.header_table_size).unwrap_or(4096),
@@ -60,7 +60,7 @@ pub fn run(shared: Arc<Shared>, mut sock: UnixStream) {
 }
 
 impl Dispatch {
-    fn read_loop(&mut self, sock: &mut UnixStream) -> ConnectionError {
+    fn read_loop(&mut self, sock: &mut Socket) -> ConnectionError {
         let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
         let mut chunk = vec![0u8; 64 * 1024];
         loop {

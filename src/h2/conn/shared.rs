@@ -8,13 +8,13 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::Shutdown;
-use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crossbeam_channel::Sender;
 
 use super::Config;
+use super::socket::Socket;
 use crate::h2::error::{ConnectionError, Error, ErrorCode};
 use crate::h2::frame::{DEFAULT_MAX_FRAME_SIZE, Frame};
 use crate::h2::hpack::Header;
@@ -98,12 +98,12 @@ impl State {
 /// The write half: whole frames go out in one `write_all`, so frames never interleave.
 #[derive(Debug)]
 pub struct Writer {
-    sock: UnixStream,
+    sock: Socket,
     buf: Vec<u8>,
 }
 
 impl Writer {
-    pub fn new(sock: UnixStream) -> Writer {
+    pub fn new(sock: Socket) -> Writer {
         Writer { sock, buf: Vec::with_capacity(64 * 1024) }
     }
 
@@ -135,7 +135,7 @@ pub struct Shared {
     pub changed: Condvar,
     pub writer: Mutex<Writer>,
     /// A handle for shutting the socket down without the writer lock.
-    pub control: UnixStream,
+    pub control: Socket,
 }
 
 impl Shared {
