@@ -21,7 +21,8 @@
 # RK_E2E_PORT (default 11550; read-only port +5, healthz +8; the kubelet port too when
 # RK_CONFORMANCE_KUBELET_PORT is not given and 10250 is taken), RK_E2E_WORK
 # (default /tmp/rk-e2e-conform), RK_CONFORMANCE_NODE (default rk-conform),
-# RK_CONFORMANCE_PROCS (ginkgo processes, default 2), RK_CONFORMANCE_TIMEOUT (default 4h).
+# RK_CONFORMANCE_PROCS (ginkgo processes, default 2), RK_CONFORMANCE_TIMEOUT (default 4h),
+# RK_TEST_CONTAINERD (a private containerd, see tests/lib/private-containerd.sh).
 # Exit: 0 all selected specs passed (--check: all listed specs passed), 1 otherwise,
 # 77 (with a SKIPPED line) when the suite or its environment cannot be had.
 set -euo pipefail
@@ -90,6 +91,10 @@ mv "$seldir/selected.json" "$WORK/selected.json"; rm -rf "$seldir"
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 [ -x "$RKUBELET" ] || rk_die "no rkubelet binary at $RKUBELET (cargo build, or set RKUBELET)"
 command -v python3 >/dev/null || skip "python3 is missing (it reads the ginkgo report)"
+# RK_TEST_CONTAINERD=NAME (or .rk-test-local): a containerd of our own, since rkubelet removes
+# every pod it does not know from its runtime. containerd.sh honours RK_CONTAINERD_DIR.
+. "$REPO/tests/lib/private-containerd.sh"
+private_containerd "$REPO"
 CONTAINER_RUNTIME_ENDPOINT=$("$SCRIPTS_DIR/containerd.sh" up | sed -n 's/^CONTAINER_RUNTIME_ENDPOINT=//p')
 export CONTAINER_RUNTIME_ENDPOINT
 "$SCRIPTS_DIR/e2e-images.sh" import 2>"$WORK/images.log" || { cat "$WORK/images.log" >&2; rk_die "building or importing the e2e images failed"; }
