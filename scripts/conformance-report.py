@@ -9,8 +9,13 @@
       listed as "not run" (the suite timed out or was interrupted first)
   conformance-report.py check REPORT.json LISTFILE
       exit 1 (listing them) when a spec in LISTFILE did not pass
+  conformance-report.py merge BASE.md PARTIAL.md
+      BASE.md with the rows of PARTIAL.md (a later run of some of its specs) in place of its
+      own; rows PARTIAL.md did not run stay as they were. PARTIAL.md's title is kept under
+      BASE.md's, so the table says which rows come from which run. Prints the counts.
 """
 import json
+import re
 import sys
 
 SPECIAL = set('\\.+*?()|[]{}^$')
@@ -91,6 +96,56 @@ def table(report_path, out_path, title_path, selected_path=None):
           count.get('skipped', 0))
 
 
+COUNTS = re.compile(r'^\d+ specs ran: .* not run\.$')
+RESULT_NAMES = {'pass': 'passed', 'skip': 'skipped', 'not run': 'not run'}
+
+
+def parse_table(path):
+    """(title lines, {spec: row line}, lines after the table) of a table this script wrote."""
+    title, rows, tail = [], {}, []
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            line = line.rstrip('\n')
+            if line.startswith('| ') and not line.startswith('| Spec |'):
+                rows[re.split(r'(?<!\\)\|', line)[1].strip()] = line
+            elif line.startswith('|---') or line.startswith('| Spec |') or COUNTS.match(line):
+                continue
+            else:
+                (tail if rows else title).append(line)
+    while title and not title[-1]:
+        title.pop()
+    return title, rows, tail
+
+
+def merge(base_path, partial_path):
+    title, rows, tail = parse_table(base_path)
+    later_title, later, _ = parse_table(partial_path)
+    replaced = 0
+    for name, line in later.items():
+        if re.split(r'(?<!\\)\|', line)[2].strip() != 'not run' and name in rows:
+            rows[name] = line
+            replaced += 1
+    count = {}
+    for line in rows.values():
+        result = re.split(r'(?<!\\)\|', line)[2].strip()
+        key = RESULT_NAMES.get(result, 'failed')
+        count[key] = count.get(key, 0) + 1
+    notrun = count.get('not run', 0)
+    later_lines = [l for l in later_title if l and not l.startswith('# ')]
+    with open(base_path, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(title) + '\n\n')
+        f.write('Rows updated by a later run (%d specs): %s\n' % (replaced, ' '.join(later_lines)))
+        f.write('\n%d specs ran: %d passed, %d failed, %d skipped at run time; %d not run.\n\n'
+                % (len(rows) - notrun, count.get('passed', 0), count.get('failed', 0),
+                   count.get('skipped', 0), notrun))
+        f.write('| Spec | Result | Seconds | Why (failure or skip) |\n|---|---|---|---|\n')
+        for name in sorted(rows):
+            f.write(rows[name] + '\n')
+        if tail:
+            f.write('\n'.join(tail) + '\n')
+    print(len(rows) - notrun, count.get('passed', 0), count.get('failed', 0), count.get('skipped', 0))
+
+
 def check(report_path, list_path):
     states = {name: state for name, state, _, _ in specs(report_path)}
     bad = [(n, states.get(n, 'not run')) for n in names(list_path) if states.get(n) != 'passed']
@@ -109,6 +164,9 @@ def main(argv):
         return 0
     if len(argv) == 4 and argv[1] == 'check':
         return check(argv[2], argv[3])
+    if len(argv) == 4 and argv[1] == 'merge':
+        merge(argv[2], argv[3])
+        return 0
     sys.stderr.write(__doc__)
     return 2
 

@@ -10,6 +10,8 @@
 #   --focus REGEX  only the selected specs whose name matches REGEX (Go regexp)
 #   --list FILE    only the specs named in FILE (one full spec name a line, # comments)
 #   --out FILE     the table (default tests/conformance/results.md; $WORK/results.md for --check)
+#   --update       write this run's table to $WORK and put its rows into the --out table (a
+#                  re-run of some specs after a fix; the table says which rows are from which run)
 #   --dry-run      only print how many specs the selection has
 #
 # Why a private control plane: the suite insists on exactly one Node in the cluster, and the
@@ -38,7 +40,7 @@ REPO=$(dirname "$SCRIPTS_DIR")
 LABELS='NodeConformance && !Serial && !Flaky && !Disruptive && !Slow'
 SKIP='\[Serial\]|\[Flaky\]|\[Disruptive\]|\[Slow\]'
 
-focus= list= check= out= dry=0
+focus= list= check= out= dry=0 update=0
 while [ $# -gt 0 ]; do
     case $1 in
         --focus) focus=$2; shift 2 ;;
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
         --check) check=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --dry-run) dry=1; shift ;;
+        --update) update=1; shift ;;
         *) rk_die "unknown argument: $1 (see the header of $0)" ;;
     esac
 done
@@ -197,8 +200,14 @@ commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo "Selection: ${selected} specs ([NodeConformance], not Serial/Flaky/Disruptive/Slow)$( [ -n "$focus" ] && printf ', narrowed by --focus %s' "'$focus'" )$( [ -n "$list" ] && printf ', restricted to the list %s' "$(basename "$list")" )."
 } >"$WORK/title.md"
 mkdir -p "$(dirname "$out")"
-read -r ran passed failed skipped < <(python3 "$SCRIPTS_DIR/conformance-report.py" table "$WORK/report/report.json" "$out" "$WORK/title.md" "$WORK/selected.json")
-rk_log "ran $ran: $passed passed, $failed failed, $skipped skipped, in $elapsed s; table $out; logs $WORK"
+table=$out
+[ "$update" = 0 ] || table=$WORK/partial.md
+read -r ran passed failed skipped < <(python3 "$SCRIPTS_DIR/conformance-report.py" table "$WORK/report/report.json" "$table" "$WORK/title.md" "$WORK/selected.json")
+rk_log "ran $ran: $passed passed, $failed failed, $skipped skipped, in $elapsed s; table $table; logs $WORK"
+if [ "$update" = 1 ]; then
+    read -r ran passed failed skipped < <(python3 "$SCRIPTS_DIR/conformance-report.py" merge "$out" "$table")
+    rk_log "$out updated: $ran ran, $passed passed, $failed failed, $skipped skipped"
+fi
 if [ -n "$check" ]; then
     python3 "$SCRIPTS_DIR/conformance-report.py" check "$WORK/report/report.json" "$check" >&2 \
         || rk_die "specs listed in $check as passing did not pass"
