@@ -181,6 +181,8 @@ rk_log "rkubelet $RKUBELET (pid $RK_PID, port $KPORT) is node $NODE on $API_SERV
 
 # --- the run --------------------------------------------------------------------------------
 start=$SECONDS
+# Taken now: the checkout may move on during a long run.
+commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 rc=0
 "$GINKGO" --procs="$PROCS" --no-color --timeout="${RK_CONFORMANCE_TIMEOUT:-4h}" \
     "${filter_args[@]}" --output-dir="$WORK/report" --json-report=report.json --junit-report=junit.xml \
@@ -191,7 +193,6 @@ rc=0
 elapsed=$((SECONDS - start))
 [ -f "$WORK/report/report.json" ] || { tail -n 40 "$WORK/ginkgo.log" >&2; rk_die "ginkgo wrote no report (exit $rc)"; }
 
-commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 {
     echo "# Node conformance results (upstream e2e_node.test v1.37.2) against rkubelet"
     echo
