@@ -53,7 +53,8 @@ pub struct NodeContext {
     /// `cgroupRoot`; `""` is the same as `"/"`.
     pub cgroup_root: String,
     /// Node allocatable cpu (millicores), memory and ephemeral storage (bytes): what the
-    /// downward API reports as a container's limit when it has none.
+    /// downward API reports as a container's limit when it has none. Computed at start from
+    /// the host and the reservations (`nodestatus::local_allocatable`), as the Node reports it.
     pub allocatable_cpu_milli: Option<i64>,
     pub allocatable_memory: Option<i64>,
     pub allocatable_ephemeral_storage: Option<i64>,
