@@ -162,6 +162,8 @@ agnhost_rootfs() {
     rk_apt_ensure busybox-static
     busybox_userland "$root"
     install -m 0755 "$bin" "$root/agnhost"
+    # Upstream's image has curl (the lifecycle hook specs run it); ours a wget stand-in.
+    install -m 0755 "$IMAGE_SRC/agnhost/curl" "$root/usr/bin/curl"
     ln -sf agnhost "$root/agnhost-2"
     install -d -m 0755 "$root/uploads"
     install -m 0644 "$K8S_SRC/test/images/agnhost/porter/localhost.crt" "$root/localhost.crt"
@@ -182,7 +184,7 @@ image_agnhost() {
             USER=
             ENV=("PATH=$DEFAULT_PATH")
             WORKDIR=/
-            INPUTS=(/bin/busybox "$E2E_MOD/go.mod" "$E2E_MOD/go.sum")
+            INPUTS=(/bin/busybox "$E2E_MOD/go.mod" "$E2E_MOD/go.sum" "$IMAGE_SRC/agnhost/curl")
             ;;
         rootfs) agnhost_rootfs "$2" ;;
     esac

@@ -1,10 +1,12 @@
 //! Building the managers and connecting them.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::api::Quantity;
 use crate::config::Config;
 use crate::events::{LogRecorder, Recorder};
 use crate::kuberuntime::{self, NoEnvSources, NodeContext, Runtime, RuntimeConfig};
@@ -283,6 +285,19 @@ fn node_context(config: &Config, identity: &NodeIdentity, pod_logs_dir: PathBuf)
         cgroups_per_qos: k.cgroups_per_qos,
         cgroup_root: k.cgroup_root.clone(),
         ..Default::default()
+    }
+    .with_allocatable(&node_allocatable(config, identity))
+}
+
+/// The node's allocatable, for the downward API's default limits; computed once, in
+/// standalone mode too (upstream: the Node it would register).
+fn node_allocatable(config: &Config, identity: &NodeIdentity) -> BTreeMap<String, Quantity> {
+    match crate::nodestatus::Config::from_kubelet(config, &identity.name, identity.ips.clone()) {
+        Ok(cfg) => crate::nodestatus::local_allocatable(&cfg),
+        Err(e) => {
+            log::warn!("no node allocatable for the downward API's default limits: {e}");
+            BTreeMap::new()
+        }
     }
 }
 

@@ -96,6 +96,31 @@ fn allocatable_subtracts_reservations_and_hard_eviction() {
 }
 
 #[test]
+fn allocatable_alone_is_what_the_status_reports() {
+    let reservations = Reservations {
+        memory_available: Some(Threshold::Quantity(q("100Mi"))),
+        ..Reservations::default()
+    };
+    let mut status = NodeStatus::default();
+    set_capacity(&mut status, &machine(), limits(&reservations));
+    let alone = allocatable(&machine(), limits(&reservations));
+    assert_eq!(alone, status.allocatable);
+    assert_eq!(alone.get("memory"), Some(&Quantity::from_bytes(24_563_412 * 1024 - 100 * MI)));
+    assert_eq!(alone.get("cpu").and_then(Quantity::milli_value), Some(4000));
+}
+
+#[test]
+fn local_allocatable_reads_this_host() {
+    let mut cfg = crate::nodestatus::Config::new("n", Vec::new());
+    cfg.root_dir = std::env::temp_dir();
+    cfg.reservations.kube_reserved.insert("cpu".into(), q("1m"));
+    let alone = crate::nodestatus::local_allocatable(&cfg);
+    let cpu = alone.get("cpu").and_then(Quantity::milli_value).expect("cpu");
+    assert!(cpu > 0 && cpu % 1000 == 999, "whole CPUs less 1m reserved: {cpu}");
+    assert!(alone.get("memory").and_then(Quantity::value).is_some_and(|m| m > 0), "{alone:?}");
+}
+
+#[test]
 fn allocatable_never_goes_negative() {
     let reservations =
         Reservations { kube_reserved: BTreeMap::from([("cpu".into(), q("8"))]), ..Reservations::default() };

@@ -34,12 +34,14 @@
 //! `kubectl describe node` (which matches events by UID) shows them and failed attempts do not
 //! repeat them.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, bounded};
 
+use crate::api::Quantity;
 use crate::cri;
 use crate::kubeclient::{Canceller, Client};
 
@@ -179,6 +181,15 @@ impl NodeHandle {
             }
         }
     }
+}
+
+/// The node's allocatable (capacity minus kubeReserved, systemReserved and the hard eviction
+/// thresholds) from the host as it is now, as the status reports it. The downward API gives
+/// it to containers without a limit; upstream reads it off its Node (or, standalone, off the
+/// Node it would register), which this status keeps equal to it.
+pub fn local_allocatable(cfg: &Config) -> BTreeMap<String, Quantity> {
+    let machine = machine::Host::real().machine_info(&cfg.root_dir);
+    capacity::allocatable(&machine, cfg.capacity_limits())
 }
 
 /// Starts `rk-node-status` and `rk-node-lease`. Fails at once on settings the API server
