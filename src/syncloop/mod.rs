@@ -16,6 +16,7 @@
 mod housekeeping;
 mod podmanager;
 mod queue;
+mod statics;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -98,6 +99,7 @@ pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::t
         volumes: deps.volumes.clone(),
         api: deps.api.clone(),
         gc: deps.gc.clone(),
+        statics: statics::StaticStarts::default(),
         cfg,
     };
     std::thread::Builder::new()
@@ -119,6 +121,7 @@ struct SyncLoop<S: PodSyncer> {
     volumes: Option<crate::volume::VolumeHandle>,
     api: Option<ApiHooks>,
     gc: Option<crate::gc::GcHandle>,
+    statics: statics::StaticStarts,
 }
 
 impl<S: PodSyncer> SyncLoop<S> {
@@ -190,6 +193,7 @@ impl<S: PodSyncer> SyncLoop<S> {
             Op::Remove => {
                 if let Some(p) = self.pods.remove(&pod) {
                     self.queue.forget(podmanager::uid(&p));
+                    self.statics.forget_waiting(podmanager::uid(&p));
                     self.workers.update(Work::new(p, UpdateKind::Remove));
                 } else if crate::source::is_mirror_pod(&pod) {
                     self.sync_static_pod_named(&full_name(&pod));
@@ -220,7 +224,30 @@ impl<S: PodSyncer> SyncLoop<S> {
         } else {
             UpdateKind::Sync
         };
+        if kind == UpdateKind::Sync && !self.may_start_static(&pod) {
+            log::info!("static pod {} ({}) waits for its predecessor to stop", full_name(&pod), podmanager::uid(&pod));
+            return;
+        }
         self.workers.update(Work::new(pod, kind));
+    }
+
+    /// A static pod starts only when no other pod of its full name still runs or stops.
+    fn may_start_static(&mut self, pod: &Arc<Pod>) -> bool {
+        if !crate::source::is_static_pod(pod) {
+            return true;
+        }
+        let workers = &self.workers;
+        let running = |uid: &str| matches!(workers.phase(uid), Some(Phase::Syncing | Phase::Terminating));
+        self.statics.try_start(&full_name(pod), pod, running)
+    }
+
+    /// A pod's containers stopped: a static pod waiting for its name may start.
+    fn start_waiting_static(&mut self, stopped_uid: &str) {
+        let Some(next) = self.statics.stopped(stopped_uid) else { return };
+        if self.pods.contains(podmanager::uid(&next)) && self.may_start_static(&next) {
+            log::info!("static pod {} ({}) starts: its predecessor stopped", full_name(&next), podmanager::uid(&next));
+            self.workers.update(Work::new(next, UpdateKind::Sync));
+        }
     }
 
     /// Upstream's admission, the part that applies here: the pod count. `Some(reason)` rejects.
@@ -303,6 +330,9 @@ impl<S: PodSyncer> SyncLoop<S> {
             }
         }
         self.workers.observe(&r);
+        if let Report::Terminated { uid } | Report::Finished { uid } = &r {
+            self.start_waiting_static(uid);
+        }
     }
 
     fn on_sync_tick(&mut self) {
