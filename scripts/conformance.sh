@@ -146,8 +146,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$NODE@conformance" 
 # Pod logs in our own directory: /var/log/pods is shared with the other kubelets on this host,
 # whose logs a kubelet would take for orphans and remove.
 mkdir -p "$WORK/pod-logs"
+# Image GC off: on this machine statfs reports most free blocks as reserved, so the image
+# filesystem looks 85 % full and GC (upstream's too) would remove the suite's images mid-run.
 printf '%s\n' 'apiVersion: kubelet.config.k8s.io/v1beta1' 'kind: KubeletConfiguration' \
-    "podLogsDir: $WORK/pod-logs" >"$WORK/config.yaml"
+    "podLogsDir: $WORK/pod-logs" 'imageGCHighThresholdPercent: 100' >"$WORK/config.yaml"
 RK_PID=
 finish() {
     local rc=$?
