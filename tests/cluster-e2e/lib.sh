@@ -150,6 +150,8 @@ cleanup() {
     for _ in $(seq 1 40); do [ -z "$(mounts_below "$ROOTDIR/pods")" ] && break; sleep 0.5; done
     stop_rkubelet
   fi
+  # rkubelet bind-mounts its root directory onto itself (a shared mount): undo it.
+  for m in $(mounts_below "$WORK"); do umount -l "$m" 2>/dev/null || true; done
   k delete node "$NODE" --wait=false >/dev/null 2>&1 || true
   exit $rc
 }

@@ -105,8 +105,12 @@ cleanup() {
     done
     stop_rkubelet
   fi
+  # rkubelet bind-mounts its root directory onto itself (a shared mount): undo it.
+  for m in $(mounts_below "$WORK"); do umount -l "$m" 2>/dev/null || true; done
   exit $rc
 }
 trap cleanup EXIT
 
+mounts_below() { awk -v d="$1/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r; }
+for m in $(mounts_below "$WORK"); do umount -l "$m" 2>/dev/null || true; done
 rm -rf "$WORK"; mkdir -p "$WORK"
