@@ -31,6 +31,7 @@ pub enum StartError {
     Thread { what: &'static str, error: std::io::Error },
     Listen { what: &'static str, addr: String, error: std::io::Error },
     Server(server::secure::ServerError),
+    Config(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -44,6 +45,7 @@ impl std::fmt::Display for StartError {
             StartError::Thread { what, error } => write!(f, "cannot start the {what} thread: {error}"),
             StartError::Listen { what, addr, error } => write!(f, "{what} cannot listen on {addr}: {error}"),
             StartError::Server(e) => write!(f, "kubelet API: {e}"),
+            StartError::Config(e) => write!(f, "configuration: {e}"),
         }
     }
 }
@@ -204,6 +206,8 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             housekeeping_period: Duration::from_secs(2),
             sources,
             max_pods: usize::try_from(k.max_pods).unwrap_or(110),
+            sysctls: syncloop::SysctlAllowlist::new(&k.allowed_unsafe_sysctls).map_err(StartError::Config)?,
+            apparmor_enabled: syncloop::apparmor_enabled(),
         },
         syncloop::Deps {
             config: config_rx,

@@ -13,6 +13,7 @@
 //!
 //! It holds nothing but dispatch: pods live in [`PodManager`], per-pod work in the workers.
 
+mod admission;
 mod housekeeping;
 mod podmanager;
 mod queue;
@@ -30,6 +31,7 @@ use crate::pleg::{EventKind, PlegEvent, PlegHandle};
 use crate::podworker::{Phase, PodSyncer, PodWorkers, Report, UpdateKind, Work};
 use crate::source::{ConfigEvent, Op, PodUpdate, Source};
 
+pub use admission::{SysctlAllowlist, apparmor_enabled};
 pub use podmanager::{PodManager, full_name};
 
 #[derive(Debug, Clone)]
@@ -41,6 +43,10 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// maxPods: admission refuses pods beyond this many.
     pub max_pods: usize,
+    /// The sysctls pods may set (the safe ones and allowedUnsafeSysctls).
+    pub sysctls: admission::SysctlAllowlist,
+    /// Whether the host enforces AppArmor; pods that ask for it are refused when not.
+    pub apparmor_enabled: bool,
 }
 
 pub struct Deps<S: PodSyncer> {
@@ -250,7 +256,8 @@ impl<S: PodSyncer> SyncLoop<S> {
         }
     }
 
-    /// Upstream's admission, the part that applies here: the pod count. `Some(reason)` rejects.
+    /// Upstream's admission, the parts that apply here: the pod count, sysctls, AppArmor.
+    /// `Some(reason)` rejects.
     fn admit(&self, pod: &Pod) -> Option<(String, String)> {
         let uid = podmanager::uid(pod);
         if self.pods.contains(uid) {
@@ -270,7 +277,7 @@ impl<S: PodSyncer> SyncLoop<S> {
                 ),
             ));
         }
-        None
+        self.cfg.sysctls.admit(pod).or_else(|| admission::admit_apparmor(pod, self.cfg.apparmor_enabled))
     }
 
     fn reject(&mut self, pod: Pod, (reason, message): (String, String)) {
