@@ -20,7 +20,7 @@ use super::error::cri_error_text;
 use super::inspect::{sandbox_ips, sandbox_status};
 use super::kill::KillRequest;
 use super::model::{ContainerState, PodStatus, SandboxState};
-use super::paths::pod_dir;
+use super::paths::{plugins_dir, pod_dir, volumes_dir};
 use super::runtime::{Runtime, SyncContext, SyncResult};
 use super::sandbox::sandbox_config;
 use super::start::{StartCtx, sync_error};
@@ -164,8 +164,7 @@ impl Runtime {
         let config = sandbox_config(pod, attempt, &self.node)
             .map_err(|e| format!("Failed to generate sandbox config for pod {desc:?}: {e}"))?;
         let uid = pod.metadata.uid();
-        let dir = pod_dir(&self.node, uid);
-        for d in [dir.clone(), dir.join("volumes"), dir.join("plugins")] {
+        for d in [pod_dir(&self.node, uid), volumes_dir(&self.node, uid), plugins_dir(&self.node, uid)] {
             fs::create_dir_all(&d)
                 .map_err(|e| format!("Failed to create pod directory {}: {e}", d.display()))?;
         }

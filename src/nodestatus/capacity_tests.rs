@@ -1,14 +1,13 @@
 use super::*;
-use crate::nodestatus::machine::{HugePages, meminfo_bytes};
+use crate::nodestatus::machine::HugePages;
 
-const MEMINFO: &str = "MemTotal:       24563412 kB\nMemFree:        1 kB\nSwapTotal:      0 kB\n";
 const GI: i64 = 1 << 30;
 const MI: i64 = 1 << 20;
 
 fn machine() -> MachineInfo {
     MachineInfo {
         cpus: 4,
-        memory_bytes: meminfo_bytes(MEMINFO, "MemTotal"),
+        memory_bytes: Some(24_563_412 * 1024),
         root_fs_bytes: Some(100 * GI),
         hugepages: vec![HugePages { page_bytes: 2 * MI, pages: 0 }, HugePages { page_bytes: GI, pages: 0 }],
         ..MachineInfo::default()

@@ -21,6 +21,7 @@
 //! | `machine` | CPUs, memory, huge pages, root filesystem, machine/boot IDs, kernel, OS |
 //! | `capacity` | capacity and allocatable |
 //! | `runtime` | runtime readiness, handlers, features and version from CRI |
+//! | `cadence` | how often the runtime and the host are asked afresh |
 //! | `conditions` | MemoryPressure, DiskPressure, PIDPressure, Ready; node events |
 //! | `status` | the whole status (upstream's setters in order); change detection |
 //! | `patch` | the strategic merge patch between two Nodes |
@@ -45,6 +46,7 @@ use crate::api::Quantity;
 use crate::cri;
 use crate::kubeclient::{Canceller, Client};
 
+mod cadence;
 mod capacity;
 mod conditions;
 pub mod config;

@@ -18,7 +18,7 @@
 
 mod convert;
 pub mod fs;
-mod host;
+pub(crate) mod host;
 #[cfg(test)]
 mod json_tests;
 mod layout;

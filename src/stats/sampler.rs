@@ -206,7 +206,7 @@ impl Sampler {
             proc: &self.proc,
             root_dir: &self.cfg.root_dir,
             pod_logs_dir: &self.cfg.pod_logs_dir,
-            root_fs: fs::fs_info(&self.cfg.root_dir),
+            root_fs: fs::fs_info(&self.cfg.root_dir).ok(),
             fs_by_mountpoint: &fs_by_mountpoint,
         };
         let mut out = Vec::new();
@@ -238,7 +238,7 @@ fn fs_info_cached(cache: &mut HashMap<String, FsInfo>, mountpoint: &str) -> Opti
     if let Some(f) = cache.get(mountpoint) {
         return Some(*f);
     }
-    let f = fs::fs_info(&PathBuf::from(mountpoint))?;
+    let f = fs::fs_info(&PathBuf::from(mountpoint)).ok()?;
     cache.insert(mountpoint.to_string(), f);
     Some(f)
 }
