@@ -312,6 +312,7 @@ fn stats_config(config: &Config, node: &NodeContext) -> stats::Config {
         root_dir: node.root_dir.clone(),
         pod_logs_dir: node.pod_logs_dir.clone(),
         pods_cgroup: node.cgroups_per_qos.then(|| kuberuntime::cgroup::pods_cgroup(node)),
+        pods_memory_limit: node.allocatable_memory.and_then(|m| u64::try_from(m).ok()),
         kubelet_cgroups: k.kubelet_cgroups.clone(),
         system_cgroups: k.system_cgroups.clone(),
         runtime_endpoint: k.container_runtime_endpoint.clone(),

@@ -111,7 +111,10 @@ impl Sampler {
             wanted.push(SystemContainer::of_cgroup(SYSTEM_CONTAINER_MISC, &self.cfg.system_cgroups));
         }
         if let Some(pods) = &self.cfg.pods_cgroup {
-            wanted.push(SystemContainer::of_cgroup(SYSTEM_CONTAINER_PODS, pods));
+            wanted.push(SystemContainer {
+                memory_limit: self.cfg.pods_memory_limit,
+                ..SystemContainer::of_cgroup(SYSTEM_CONTAINER_PODS, pods)
+            });
         }
         wanted.iter().filter_map(|s| s.stats(cg, &self.proc, at_ns, &mut self.rates)).collect()
     }
