@@ -133,6 +133,12 @@ image_e2e_busybox() {
             install -m 0755 /bin/bash-static "$2/bin/bash"
             ln -sf /bin/bash "$2/bin/sh"
             install -m 0755 "$IMAGE_SRC/e2e-busybox/nmeter" "$2/bin/nmeter"
+            # Upstream's image (the official busybox) has every applet in /bin: specs run
+            # /bin/sysctl and the like by that path.
+            local applet
+            while read -r applet; do
+                [ -e "$2/bin/${applet##*/}" ] || ln -s /bin/busybox "$2/bin/${applet##*/}"
+            done < <(/bin/busybox --list-full)
             ;;
     esac
 }
