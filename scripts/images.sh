@@ -160,6 +160,17 @@ go_command() {
     printf '%s\n' "$out"
 }
 
+# Copies the host's dynamically linked program BIN into ROOT as DEST, with every library
+# ldd names and the dynamic loader, at their host paths.
+install_with_libs() { # ROOT BIN DEST
+    local root=$1 bin=$2 dest=$3 lib
+    rm -f "$root$dest"
+    install -D -m 0755 "$bin" "$root$dest"
+    while read -r lib; do
+        [ -e "$root$lib" ] || install -D -m 0755 "$lib" "$root$lib"
+    done < <(ldd "$bin" | grep -o '/[^ ]*' | sort -u)
+}
+
 # agnhost's root: busybox userland (upstream's is alpine), the agnhost binary, its porter
 # certificate, and the user and group the security-context specs expect.
 agnhost_rootfs() {
@@ -168,8 +179,15 @@ agnhost_rootfs() {
     rk_apt_ensure busybox-static
     busybox_userland "$root"
     install -m 0755 "$bin" "$root/agnhost"
-    # Upstream's image has curl (the lifecycle hook specs run it); ours a wget stand-in.
-    install -m 0755 "$IMAGE_SRC/agnhost/curl" "$root/usr/bin/curl"
+    # Upstream's image has curl and netcat-openbsd (lifecycle hook and networking specs run
+    # `curl -g -q -s --max-time ...` and `nc -w 1 -u ...`): Debian's, with their libraries.
+    rk_apt_ensure curl netcat-openbsd bash-static
+    install_with_libs "$root" /usr/bin/curl /usr/bin/curl
+    install_with_libs "$root" /bin/nc.openbsd /usr/bin/nc
+    # Debian's busybox sh runs its own applets before PATH (so `nc` would be busybox's,
+    # which lacks -u): /bin/sh is bash, which follows PATH.
+    install -m 0755 /bin/bash-static "$root/bin/bash"
+    ln -sf /bin/bash "$root/bin/sh"
     ln -sf agnhost "$root/agnhost-2"
     install -d -m 0755 "$root/uploads"
     install -m 0644 "$K8S_SRC/test/images/agnhost/porter/localhost.crt" "$root/localhost.crt"
@@ -190,7 +208,7 @@ image_agnhost() {
             USER=
             ENV=("PATH=$DEFAULT_PATH")
             WORKDIR=/
-            INPUTS=(/bin/busybox "$E2E_MOD/go.mod" "$E2E_MOD/go.sum" "$IMAGE_SRC/agnhost/curl")
+            INPUTS=(/bin/busybox /bin/bash-static "$E2E_MOD/go.mod" "$E2E_MOD/go.sum" /usr/bin/curl /bin/nc.openbsd)
             ;;
         rootfs) agnhost_rootfs "$2" ;;
     esac
