@@ -384,6 +384,16 @@ check_ids() {
     done
 }
 
+# Looks up the Debian package versions of all the images named at once (one apt-cache call).
+resolve_debs() {
+    local id all=()
+    for id in "$@"; do
+        load_meta "$id"
+        all+=("${DEBS[@]+"${DEBS[@]}"}")
+    done
+    [ ${#all[@]} -eq 0 ] || deb_resolve "${all[@]}"
+}
+
 main() {
     local cmd=${1:-} id
     [ $# -gt 0 ] && shift
@@ -391,10 +401,12 @@ main() {
     case $cmd in
         build)
             check_ids "$@"
+            resolve_debs "$@"
             for id in "$@"; do build_one "$id"; done
             ;;
         import)
             check_ids "$@"
+            resolve_debs "$@"
             for id in "$@"; do build_one "$id"; done
             import_all "$@"
             ;;

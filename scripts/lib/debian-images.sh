@@ -16,21 +16,33 @@ DEBIAN_BASE_DEBS=(base-files base-passwd bash dash coreutils debianutils finduti
     mawk hostname netbase libc-bin libc6 libgcc-s1 libtinfo6 libacl1 libattr1 libgmp10
     libselinux1 libpcre2-8-0)
 
-# Prints "package=version" for each package named (once each), at apt's candidate version
-# (from the local package lists; `apt-get update` runs once when one is unknown).
-deb_pins() {
-    local pkgs pins
-    mapfile -t pkgs < <(printf '%s\n' "$@" | sort -u)
-    pins=$(deb_candidates "${pkgs[@]}")
-    if [ "$(printf '%s\n' "$pins" | grep -c '=.')" -ne ${#pkgs[@]} ]; then
+# package -> version apt would install now. Filled by deb_resolve, which must run in the main
+# shell (not in $(...)) for the answers to be remembered: apt-cache takes a second or two a call.
+declare -A DEB_PINS=()
+
+# Looks up the candidate versions of the packages named that are not known yet (from the local
+# package lists; `apt-get update` runs once when one is unknown).
+deb_resolve() {
+    local pkgs=() p line
+    for p in "$@"; do [ -n "${DEB_PINS[$p]:-}" ] || pkgs+=("$p"); done
+    [ ${#pkgs[@]} -gt 0 ] || return 0
+    mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
+    if [ "$(deb_candidates "${pkgs[@]}" | wc -l)" -ne ${#pkgs[@]} ]; then
         rk_need_root
-        rk_log "updating apt's package lists (a package of ${pkgs[*]} has no candidate)"
+        rk_log "updating apt's package lists (one of ${pkgs[*]} has no candidate version)"
         apt-get update -qq >&2 || rk_die "apt-get update failed"
-        pins=$(deb_candidates "${pkgs[@]}")
     fi
-    [ "$(printf '%s\n' "$pins" | grep -c '=.')" -eq ${#pkgs[@]} ] \
-        || rk_die "apt knows no installable version of some of: ${pkgs[*]} (got: $pins)"
-    printf '%s\n' "$pins"
+    while read -r line; do DEB_PINS[${line%%=*}]=${line#*=}; done < <(deb_candidates "${pkgs[@]}")
+    for p in "${pkgs[@]}"; do
+        [ -n "${DEB_PINS[$p]:-}" ] || rk_die "apt knows no installable version of $p"
+    done
+}
+
+# Prints "package=version" for each package named, once each, sorted.
+deb_pins() {
+    local p
+    deb_resolve "$@"
+    for p in $(printf '%s\n' "$@" | sort -u); do printf '%s=%s\n' "$p" "${DEB_PINS[$p]}"; done
 }
 
 deb_candidates() {
