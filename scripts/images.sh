@@ -141,6 +141,11 @@ image_e2e_busybox() {
             install -m 0755 /bin/bash-static "$2/bin/bash"
             ln -sf /bin/bash "$2/bin/sh"
             install -m 0755 "$IMAGE_SRC/e2e-busybox/nmeter" "$2/bin/nmeter"
+            # Upstream's image (docker's busybox) has every applet in /bin; specs run /bin/top.
+            local applet
+            for applet in $(/bin/busybox --list); do
+                [ -e "$2/bin/$applet" ] || [ -L "$2/bin/$applet" ] || ln -s busybox "$2/bin/$applet"
+            done
             ;;
     esac
 }
