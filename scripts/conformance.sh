@@ -146,10 +146,14 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$NODE@conformance" 
 # Pod logs in our own directory: /var/log/pods is shared with the other kubelets on this host,
 # whose logs a kubelet would take for orphans and remove.
 mkdir -p "$WORK/pod-logs"
-# Image GC off: on this machine statfs reports most free blocks as reserved, so the image
-# filesystem looks 85 % full and GC (upstream's too) would remove the suite's images mid-run.
+# No image GC and no disk-pressure eviction: a kubelet counts as used what is not available to
+# non-root users, and this machine's root filesystem reserves so much that it is 84% "used"
+# with 200 GB free; at the default 85% thresholds the kubelet deleted the imported e2e images
+# mid-run (they cannot be pulled again) and would taint the node with DiskPressure.
 printf '%s\n' 'apiVersion: kubelet.config.k8s.io/v1beta1' 'kind: KubeletConfiguration' \
-    "podLogsDir: $WORK/pod-logs" 'imageGCHighThresholdPercent: 100' >"$WORK/config.yaml"
+    "podLogsDir: $WORK/pod-logs" 'imageGCHighThresholdPercent: 100' 'evictionHard:' \
+    '  memory.available: 100Mi' '  nodefs.available: 1%' '  imagefs.available: 1%' \
+    '  nodefs.inodesFree: 5%' '  imagefs.inodesFree: 5%' >"$WORK/config.yaml"
 RK_PID=
 finish() {
     local rc=$?

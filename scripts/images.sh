@@ -24,6 +24,7 @@ IMAGE_SRC=$REPO_DIR/tests/images
 umask 022
 CACHE=${RK_IMAGE_CACHE:-/var/cache/rkubelet/images}
 DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+. "$SCRIPTS_DIR/lib/debian-images.sh"
 
 # Images in build order. The node e2e suite's images (issue 7; scripts/e2e-images.sh) are
 # built only when named, since agnhost needs a Go toolchain:
@@ -32,12 +33,19 @@ DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 #   nonroot      registry.k8s.io/e2e-test-images/nonroot:1.5
 #   nonewprivs   registry.k8s.io/e2e-test-images/nonewprivs:1.4
 #   kitten       registry.k8s.io/e2e-test-images/kitten:1.8
-IMAGES=(pause busybox e2e_busybox agnhost nonroot nonewprivs kitten)
+# and, from Debian's packages (lib/debian-images.sh):
+#   nginx        registry.k8s.io/e2e-test-images/nginx:1.27.0-2
+#   nginx_new    registry.k8s.io/e2e-test-images/nginx:1.28.0-2
+#   perl         registry.k8s.io/e2e-test-images/perl:5.26
+#   glibc_dns_testing  registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1
+IMAGES=(pause busybox e2e_busybox agnhost nonroot nonewprivs kitten nginx nginx_new perl
+    glibc_dns_testing)
 DEFAULT_IMAGES=(pause busybox)
 
 # Each image is one function `image_<id> meta|rootfs DIR`.
 #   meta:   sets NAME, ENTRYPOINT, CMD, USER, ENV, WORKDIR and INPUTS (files whose content
-#           decides whether the cached tarball is stale; this script and lib/ always count)
+#           decides whether the cached tarball is stale; so do the image's functions, see
+#           inputs_key); optionally STOPSIGNAL and DEBS (Debian packages, lib/debian-images.sh)
 #   rootfs: fills DIR (empty, mode 0755) with the image's only layer; runs as root, but every
 #           file is recorded as owned by 0:0 unless the function says otherwise via OWNERS
 #           (lines "UID:GID PATH" relative to DIR; for later images such as nonroot)
@@ -133,12 +141,11 @@ image_e2e_busybox() {
             install -m 0755 /bin/bash-static "$2/bin/bash"
             ln -sf /bin/bash "$2/bin/sh"
             install -m 0755 "$IMAGE_SRC/e2e-busybox/nmeter" "$2/bin/nmeter"
-            # Upstream's image (the official busybox) has every applet in /bin: specs run
-            # /bin/sysctl and the like by that path.
+            # Upstream's image (docker's busybox) has every applet in /bin; specs run /bin/top.
             local applet
-            while read -r applet; do
-                [ -e "$2/bin/${applet##*/}" ] || ln -s /bin/busybox "$2/bin/${applet##*/}"
-            done < <(/bin/busybox --list-full)
+            for applet in $(/bin/busybox --list); do
+                [ -e "$2/bin/$applet" ] || [ -L "$2/bin/$applet" ] || ln -s busybox "$2/bin/$applet"
+            done
             ;;
     esac
 }
@@ -276,30 +283,66 @@ image_nonewprivs() {
 slug() { printf '%s' "$1" | tr '/:' '__'; }
 tarball_of() { printf '%s/%s.oci.tar' "$CACHE" "$(slug "$1")"; }
 
-# The inputs of an image, hashed: its metadata, its input files, this script and lib/.
+# Sets an image's metadata; the optional fields first get their defaults.
+load_meta() {
+    STOPSIGNAL=
+    DEBS=()
+    "image_$1" meta
+}
+
+# The inputs of an image, hashed: its metadata, the content of its input files, the versions of
+# the Debian packages it unpacks, the code that builds it (its image function and every function
+# that one calls, as bash prints them) and the layout writer. Not this whole script, so that
+# adding or changing one image rebuilds no other; contents, not paths, so that worktrees sharing
+# the cache agree.
 inputs_key() {
-    local id=$1
+    local id=$1 f
     {
-        printf 'id=%s name=%s user=%s workdir=%s arch=%s\n' "$id" "$NAME" "$USER" "$WORKDIR" \
-            "$(oci_arch)"
+        printf 'id=%s name=%s user=%s workdir=%s stopsignal=%s arch=%s\n' "$id" "$NAME" "$USER" \
+            "$WORKDIR" "$STOPSIGNAL" "$(oci_arch)"
         printf 'entrypoint=%s\n' "${ENTRYPOINT[@]+"${ENTRYPOINT[@]}"}"
         printf 'cmd=%s\n' "${CMD[@]+"${CMD[@]}"}"
         printf 'env=%s\n' "${ENV[@]}"
-        sha256sum "$SCRIPTS_DIR/images.sh" "$SCRIPTS_DIR"/lib/*.sh "${INPUTS[@]}"
+        for f in "${INPUTS[@]+"${INPUTS[@]}"}"; do sha256_of "$f"; done
+        [ ${#DEBS[@]} -eq 0 ] || deb_pins "${DEBS[@]}"
+        for f in $(fn_closure "image_$id"); do declare -f "$f"; done
+        sha256_of "$SCRIPTS_DIR/lib/oci.sh"
     } | sha256sum | cut -d' ' -f1
 }
 
+# The shell functions $1 calls, directly or not, itself included: one name a line, sorted.
+fn_closure() {
+    local -A seen=()
+    local queue=("$1") names f g body
+    mapfile -t names < <(declare -F | awk '{ print $3 }')
+    while [ ${#queue[@]} -gt 0 ]; do
+        f=${queue[0]}
+        queue=("${queue[@]:1}")
+        [ -z "${seen[$f]:-}" ] || continue
+        seen[$f]=1
+        body=$(declare -f "$f")
+        for g in "${names[@]}"; do
+            [[ $body =~ (^|[^[:alnum:]_])$g([^[:alnum:]_]|$) ]] && queue+=("$g")
+        done
+    done
+    printf '%s\n' "${!seen[@]}" | sort
+}
+
 build_one() {
-    local id=$1 out key work start
-    "image_$id" meta
+    local id=$1 out key work start lock
+    load_meta "$id"
     out=$(tarball_of "$NAME")
     key=$(inputs_key "$id")
+    mkdir -p "$CACHE"
+    # Several worktrees share the cache: one build at a time, and whoever waited looks again.
+    exec {lock}>"$CACHE/.build.lock"
+    flock "$lock"
     if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
+        exec {lock}>&-
         rk_log "$NAME: up to date ($out)"
         return 0
     fi
     start=$(date +%s.%N)
-    mkdir -p "$CACHE"
     work=$(mktemp -d "$CACHE/.build-$id.XXXXXX")
     # shellcheck disable=SC2064 # expand now: $work is local
     trap "rm -rf '$work'" EXIT
@@ -311,6 +354,7 @@ build_one() {
     printf '%s\n' "$key" >"$out.key"
     rm -rf "$work"
     trap - EXIT
+    exec {lock}>&-
     rk_log "$NAME: built $out ($(stat -c %s "$out") bytes, $(elapsed "$start") s)"
 }
 
@@ -345,7 +389,7 @@ import_all() {
     [ -S "$sock" ] || rk_die "no containerd socket at $sock (run scripts/containerd.sh up)"
     snap=$(snapshotter_of "$sock")
     for id in "$@"; do
-        "image_$id" meta
+        load_meta "$id"
         rk_log "$NAME: importing into $sock (namespace k8s.io, snapshotter $snap)"
         ctr --address "$sock" -n k8s.io images import --snapshotter "$snap" \
             "$(tarball_of "$NAME")" >&2 || rk_die "ctr images import of $NAME failed"
@@ -363,6 +407,16 @@ check_ids() {
     done
 }
 
+# Looks up the Debian package versions of all the images named at once (one apt-cache call).
+resolve_debs() {
+    local id all=()
+    for id in "$@"; do
+        load_meta "$id"
+        all+=("${DEBS[@]+"${DEBS[@]}"}")
+    done
+    [ ${#all[@]} -eq 0 ] || deb_resolve "${all[@]}"
+}
+
 main() {
     local cmd=${1:-} id
     [ $# -gt 0 ] && shift
@@ -370,17 +424,19 @@ main() {
     case $cmd in
         build)
             check_ids "$@"
+            resolve_debs "$@"
             for id in "$@"; do build_one "$id"; done
             ;;
         import)
             check_ids "$@"
+            resolve_debs "$@"
             for id in "$@"; do build_one "$id"; done
             import_all "$@"
             ;;
         list)
             check_ids "$@"
             for id in "$@"; do
-                "image_$id" meta
+                load_meta "$id"
                 printf '%s\t%s\t%s\n' "$id" "$NAME" "$(tarball_of "$NAME")"
             done
             ;;
