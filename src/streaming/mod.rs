@@ -26,12 +26,20 @@
 //! The kubelet server authenticates and authorises the request, reads its head, and hands the
 //! raw connection to [`Handler::serve`], which writes every byte of the response itself.
 //!
-//! Not done: upstream's translation of `v5.channel.k8s.io` WebSockets and port-forward's
-//! WebSocket tunnelling to SPDY (feature `ExtendWebSocketsToKubelet`). The node does not
-//! declare that feature ([`TRANSLATES_WEBSOCKETS`]), so the API server translates kubectl's
-//! WebSockets to SPDY itself and the kubelet only sees SPDY. A WebSocket that arrives anyway
-//! is passed to the runtime as it came; containerd refuses it (403) and kubectl falls back to
-//! SPDY.
+//! WebSockets: a WebSocket upgrade with the subprotocols `channel.k8s.io`,
+//! `base64.channel.k8s.io` or `v4`/`base64.v4.channel.k8s.io` (what the conformance spec "remote
+//! command execution over websockets" and older clients send) is passed to the runtime as it
+//! came, like SPDY: the API server forwards it unchanged (its stream translator only takes
+//! `v5.channel.k8s.io`), and containerd's streaming server speaks those WebSockets itself.
+//!
+//! Not done: upstream's translation of `v5.channel.k8s.io` WebSockets (exec, attach) and of
+//! port-forward's SPDY-in-WebSocket tunnel to the runtime's SPDY (feature
+//! `ExtendWebSocketsToKubelet`), which needs a WebSocket server and an SPDY/3.1 client here.
+//! The node does not declare that feature ([`TRANSLATES_WEBSOCKETS`]), so the API server
+//! translates kubectl's v5 WebSockets to SPDY itself and only SPDY or the older WebSockets
+//! reach us. A v5 WebSocket sent to the kubelet directly is passed on too: a runtime whose
+//! streaming server does not know v5 refuses it (containerd 1.6.20: 403 Forbidden), one that
+//! knows it serves it.
 
 pub mod error;
 pub mod head;
@@ -60,7 +68,7 @@ use crate::api::core::Pod;
 
 /// Whether the kubelet translates WebSocket streams (exec/attach `v5.channel.k8s.io`,
 /// port-forward's SPDY tunnel) to the runtime's SPDY, i.e. may declare the node feature
-/// `ExtendWebSocketsToKubelet`. Not yet.
+/// `ExtendWebSocketsToKubelet`. Not yet: older WebSocket subprotocols are only passed through.
 pub const TRANSLATES_WEBSOCKETS: bool = false;
 
 /// Which streaming endpoint a request is for.
