@@ -20,26 +20,28 @@
 //! | [`runtime`] | pod and container lookup and the CRI calls ([`StreamingRuntime`]) |
 //! | [`proxy`] | [`proxy_upgrade`]: connect, hand over the upgrade, then relay |
 //! | [`relay`] | the byte copy both ways on one thread, half-close, idle timeout |
+//! | [`translate`] | v5 WebSocket exec/attach to the runtime's SPDY streams |
+//! | [`tunnel`] | port-forward's SPDY inside WebSocket messages, unwrapped for the runtime |
+//! | [`websocket`], [`spdy`] | the framing of each (server side, client side) |
 //! | [`error`] | [`StreamError`]: upstream's status codes and texts |
 //! | [`server_adapter`] | [`Streaming`]: the kubelet server's streaming handler |
 //!
 //! The kubelet server authenticates and authorises the request, reads its head, and hands the
 //! raw connection to [`Handler::serve`], which writes every byte of the response itself.
 //!
-//! WebSockets: a WebSocket upgrade with the subprotocols `channel.k8s.io`,
-//! `base64.channel.k8s.io` or `v4`/`base64.v4.channel.k8s.io` (what the conformance spec "remote
-//! command execution over websockets" and older clients send) is passed to the runtime as it
-//! came, like SPDY: the API server forwards it unchanged (its stream translator only takes
-//! `v5.channel.k8s.io`), and containerd's streaming server speaks those WebSockets itself.
+//! WebSockets (feature `ExtendWebSocketsToKubelet`, on by default; the node declares it, so
+//! the API server forwards WebSockets to us unchanged):
+//! - exec/attach with `v5.channel.k8s.io` (kubectl's) are translated to the runtime's SPDY
+//!   ([`translate`]), since the runtime's streaming server may not know v5 (containerd 1.6.20
+//!   refuses it with 403); v5 adds the client's "close channel" (stdin EOF);
+//! - port-forward with `SPDY/3.1+portforward.k8s.io` carries SPDY inside WebSocket messages:
+//!   we unwrap it for the runtime's SPDY server ([`tunnel`]);
+//! - the older subprotocols (`channel.k8s.io`, `base64.channel.k8s.io`, v4; the conformance
+//!   spec "remote command execution over websockets" uses `channel.k8s.io`) pass through to
+//!   the runtime as they came, like SPDY: its streaming server speaks them itself.
 //!
-//! Not done: upstream's translation of `v5.channel.k8s.io` WebSockets (exec, attach) and of
-//! port-forward's SPDY-in-WebSocket tunnel to the runtime's SPDY (feature
-//! `ExtendWebSocketsToKubelet`), which needs a WebSocket server and an SPDY/3.1 client here.
-//! The node does not declare that feature ([`TRANSLATES_WEBSOCKETS`]), so the API server
-//! translates kubectl's v5 WebSockets to SPDY itself and only SPDY or the older WebSockets
-//! reach us. A v5 WebSocket sent to the kubelet directly is passed on too: a runtime whose
-//! streaming server does not know v5 refuses it (containerd 1.6.20: 403 Forbidden), one that
-//! knows it serves it.
+//! With the gate off, every WebSocket passes through unchanged and the node does not declare
+//! the feature, so the API server translates kubectl's itself.
 
 pub mod error;
 pub mod head;
@@ -48,6 +50,11 @@ pub mod proxy;
 pub mod relay;
 pub mod runtime;
 pub mod server_adapter;
+mod session;
+pub mod spdy;
+pub mod translate;
+pub mod tunnel;
+pub mod websocket;
 
 #[cfg(test)]
 mod options_tests;
@@ -61,15 +68,15 @@ pub use head::RequestHead;
 pub use options::Target;
 pub use proxy::{Proxied, ProxyConfig, proxy_upgrade};
 pub use relay::{Conn, RelayEnd, RelayStats};
-pub use runtime::{RuntimePod, StreamingRuntime, runtime_url};
+pub use runtime::{RuntimePod, RuntimeStream, StreamingRuntime, runtime_stream, runtime_url};
 pub use server_adapter::Streaming;
 
 use crate::api::core::Pod;
 
 /// Whether the kubelet translates WebSocket streams (exec/attach `v5.channel.k8s.io`,
 /// port-forward's SPDY tunnel) to the runtime's SPDY, i.e. may declare the node feature
-/// `ExtendWebSocketsToKubelet`. Not yet: older WebSocket subprotocols are only passed through.
-pub const TRANSLATES_WEBSOCKETS: bool = false;
+/// `ExtendWebSocketsToKubelet` (when its gate is on, as upstream).
+pub const TRANSLATES_WEBSOCKETS: bool = true;
 
 /// Which streaming endpoint a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,6 +135,9 @@ impl Served {
 pub struct Handler<R> {
     pub runtime: R,
     pub proxy: ProxyConfig,
+    /// Translate v5 WebSockets and port-forward's SPDY tunnel ourselves (the feature gate
+    /// `ExtendWebSocketsToKubelet`); off: they go to the runtime as they came.
+    pub translate_websockets: bool,
 }
 
 impl<R: StreamingRuntime> Handler<R> {
@@ -140,9 +150,18 @@ impl<R: StreamingRuntime> Handler<R> {
         let outcome = Target::parse(head.path())
             .ok_or_else(|| StreamError::NotFound { path: head.path().to_string() })
             .and_then(|target| {
-                let url = runtime_url(&target, head, pod, &self.runtime)?;
+                let stream = runtime_stream(&target, head, pod, &self.runtime)?;
+                let url = &stream.url;
                 log::debug!("{} {}: runtime stream at {url}", target.kind.as_str(), target.pod_full_name());
-                proxy_upgrade(client, head, &url, &self.proxy)
+                match stream.flags {
+                    Some(flags) if self.translate_websockets && translate::wants_translation(head) => {
+                        translate::translate(client, head, url, flags, &self.proxy)
+                    }
+                    None if self.translate_websockets && head.is_websocket_tunneling() => {
+                        tunnel::tunnel(client, head, url, &self.proxy)
+                    }
+                    _ => proxy_upgrade(client, head, url, &self.proxy),
+                }
             });
         match outcome {
             Ok(proxied) => Served::Proxied(proxied),

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """A WebSocket client for the pods/exec and pods/attach subresources, as the conformance spec
-"Pods should support remote command execution over websockets" dials them (not kubectl, which
-speaks v5.channel.k8s.io and which the API server translates to SPDY for a node that does not
-declare ExtendWebSocketsToKubelet). Requests with older subprotocols are proxied unchanged by
-the API server to the kubelet, and by the kubelet to the runtime's streaming server.
+"Pods should support remote command execution over websockets" dials them, and for the
+kubelet's own /exec. The API server forwards these to the kubelet unchanged: the old
+subprotocols (channel.k8s.io ... v4) the kubelet passes to the runtime, v5.channel.k8s.io
+(kubectl's) it translates to the runtime's SPDY.
 
-    ws-exec.py URL PROTOCOL
+    ws-exec.py URL PROTOCOL [STDIN]
     env: RK_CERT and RK_KEY (client certificate and key files) or E2E_TOKEN (a bearer token);
          RK_CA (the server's CA file; without it the server is not verified)
 
 Writes channel 1 (stdout) to stdout and channel 2 (stderr) to stderr, then
 `protocol=<negotiated>` and, for v4, `status=<channel 3's JSON>` on stderr. Exit 0 when the
-server switched protocols and closed the stream, 2 when it answered otherwise.
+server switched protocols and closed the stream, 2 when it answered otherwise. With STDIN
+(and `input=1` in the URL), sends it on channel 0 and then, for v5, closes channel 0.
 """
 import base64
 import os
@@ -94,6 +95,10 @@ def main():
     negotiated = headers.get("sec-websocket-protocol", "")
     text = negotiated.startswith("base64.")
     print(f"protocol={negotiated}", file=sys.stderr)
+    if len(sys.argv) > 3:
+        send_frame(sock, 2, b"\0" + sys.argv[3].encode())
+        if negotiated.startswith("v5."):
+            send_frame(sock, 2, bytes([255, 0]))
     while True:
         try:
             opcode, payload = read_frame(sock)
