@@ -119,20 +119,27 @@ pub(super) enum Fake {
     Hangup,
 }
 
+/// A fake runtime's first connection: the stream, a reader over it past the request head
+/// (empty if the client closed before its end), and the head.
+pub(super) fn accept_request(listener: &TcpListener) -> (TcpStream, BufReader<TcpStream>, String) {
+    let (stream, _) = listener.accept().unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut head = String::new();
+    while !head.ends_with("\r\n\r\n") {
+        if reader.read_line(&mut head).unwrap() == 0 {
+            break;
+        }
+    }
+    (stream, reader, head)
+}
+
 /// A one-connection fake runtime streaming server: its URL, and the request head it got.
 pub(super) fn fake_runtime(behaviour: Fake) -> (String, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/exec/TOKEN", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut head = String::new();
-        while !head.ends_with("\r\n\r\n") {
-            if reader.read_line(&mut head).unwrap() == 0 {
-                break;
-            }
-        }
+        let (stream, mut reader, head) = accept_request(&listener);
         tx.send(head).unwrap();
         let mut out = stream;
         match behaviour {

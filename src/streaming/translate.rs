@@ -94,12 +94,7 @@ pub fn translate(
     flags: StreamFlags,
     cfg: &ProxyConfig,
 ) -> Result<Proxied, StreamError> {
-    let handshake = |reason| StreamError::WebSocketHandshake { reason };
-    let key = head.header("Sec-WebSocket-Key").map(str::trim).filter(|k| !k.is_empty());
-    let key = key.ok_or(handshake("no Sec-WebSocket-Key"))?;
-    if head.header("Sec-WebSocket-Version").map(str::trim) != Some("13") {
-        return Err(handshake("Sec-WebSocket-Version must be 13"));
-    }
+    let key = websocket::client_key(head).map_err(|reason| StreamError::WebSocketHandshake { reason })?;
     let url = RuntimeUrl::parse(url).map_err(StreamError::Url)?;
     let mut runtime = connect(&url, cfg.handshake_timeout)?;
     let upgrade = format!(

@@ -2,14 +2,14 @@
 //! stdin and its close, output channels, the exit status, and the end of the session.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use super::*;
-use crate::streaming::proxy_tests::{client_pair, head};
+use crate::streaming::proxy_tests::{accept_request, client_pair, head};
 use crate::streaming::websocket::{OP_BINARY, Reader};
 
 const STATUS: &str = r#"{"metadata":{},"status":"Success"}"#;
@@ -25,12 +25,7 @@ fn fake_spdy_runtime(streams: usize) -> (String, mpsc::Receiver<Seen>) {
     let url = format!("http://{}/exec/TOKEN", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut request = String::new();
-        while !request.ends_with("\r\n\r\n") {
-            assert!(reader.read_line(&mut request).unwrap() > 0);
-        }
+        let (stream, mut reader, request) = accept_request(&listener);
         let mut out = stream;
         out.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: SPDY/3.1\r\n\r\n").unwrap();
         let mut types = Vec::new();

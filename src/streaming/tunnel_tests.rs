@@ -1,14 +1,14 @@
 //! The port-forward tunnel against an in-process fake runtime that echoes the tunnelled bytes.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use super::*;
-use crate::streaming::proxy_tests::{client_pair, head};
+use crate::streaming::proxy_tests::{accept_request, client_pair, head};
 
 fn tunnel_head() -> RequestHead {
     head(
@@ -44,12 +44,7 @@ fn tunnelled_bytes_go_both_ways() {
     let url = format!("http://{}/portforward/T", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut request = String::new();
-        while !request.ends_with("\r\n\r\n") {
-            assert!(reader.read_line(&mut request).unwrap() > 0);
-        }
+        let (stream, mut reader, request) = accept_request(&listener);
         tx.send(request).unwrap();
         let mut out = stream;
         out.write_all(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\nspdy-hello").unwrap();

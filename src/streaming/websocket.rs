@@ -29,6 +29,16 @@ pub fn accept_value(key: &str) -> String {
     crate::api::bytes::base64_encode(hash.as_ref())
 }
 
+/// The client's `Sec-WebSocket-Key`, when its handshake is one we answer (version 13).
+pub fn client_key(head: &super::head::RequestHead) -> Result<&str, &'static str> {
+    let key = head.header("Sec-WebSocket-Key").map(str::trim).filter(|k| !k.is_empty());
+    let key = key.ok_or("no Sec-WebSocket-Key")?;
+    if head.header("Sec-WebSocket-Version").map(str::trim) != Some("13") {
+        return Err("Sec-WebSocket-Version must be 13");
+    }
+    Ok(key)
+}
+
 /// What a client sent: a whole data message, or a control frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
