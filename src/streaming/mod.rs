@@ -1,9 +1,10 @@
 //! `kubectl exec`, `attach` and `port-forward` through the kubelet: the `/exec`, `/attach` and
 //! `/portForward` endpoints of the kubelet server.
 //!
-//! The kubelet does not speak SPDY or WebSocket itself. It asks the runtime for a streaming URL
-//! (CRI `Exec`, `Attach`, `PortForward`) on the runtime's own streaming server (loopback only)
-//! and proxies the client's upgraded connection there, as upstream's upgrade-aware proxy does:
+//! The kubelet asks the runtime for a streaming URL (CRI `Exec`, `Attach`, `PortForward`) on the
+//! runtime's own streaming server (loopback only) and proxies the client's upgraded connection
+//! there, as upstream's upgrade-aware proxy does; only the WebSockets the runtime may not speak
+//! (below) are translated instead:
 //!
 //! ```text
 //!   API server ──TLS──► kubelet :10250 ──plain HTTP, loopback──► runtime streaming server
