@@ -44,7 +44,10 @@ fn setup(client: &rkubelet::cri::Client, name: &str) -> (TestPod, String) {
         (ns == NAMESPACE && n == api_pod.metadata.name.as_deref().unwrap()).then(|| api_pod.clone())
     };
     let proxy = ProxyConfig { idle_timeout: Some(Duration::from_secs(60)), handshake_timeout: TIMEOUT };
-    let addr = streaming_support::serve(Handler { runtime: client.clone(), proxy }, pods);
+    let addr = streaming_support::serve(
+        Handler { runtime: client.clone(), proxy, translate_websockets: true },
+        pods,
+    );
     (pod, addr)
 }
 

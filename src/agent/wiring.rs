@@ -237,7 +237,10 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
         pods: Arc::new(move || status.pods()),
         host: server_host,
         stats: Arc::new(stats.clone()),
-        streaming: Arc::new(crate::streaming::Streaming::new(runtime.cri().clone(), k.streaming_connection_idle_timeout.to_std())),
+        streaming: Arc::new(
+            crate::streaming::Streaming::new(runtime.cri().clone(), k.streaming_connection_idle_timeout.to_std())
+                .translate_websockets(config.feature_gates.enabled("ExtendWebSocketsToKubelet")),
+        ),
         // API-server mode: the API client, for webhook authentication and authorization.
         client: clients.as_ref().map(|c| c.client.clone()),
     };

@@ -86,11 +86,12 @@ fn a_full_status() {
     assert_eq!(
         s.declared_features,
         [
+            "ExtendWebSocketsToKubelet",
             "InPlacePodLevelResourcesVerticalScaling",
             "InPlacePodVerticalScalingInitContainers",
             "RestartAllContainersOnContainerExits"
         ],
-        "1.37's default gates, but ExtendWebSocketsToKubelet: rkubelet does not translate WebSockets"
+        "1.37's default gates"
     );
     assert_eq!(node.metadata.labels.get("kubernetes.io/os").map(String::as_str), Some("linux"));
     assert_eq!(events.len(), 3, "the three pressure conditions appear: {events:?}");

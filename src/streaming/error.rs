@@ -45,6 +45,10 @@ pub enum StreamError {
     BadResponse { reason: String },
     /// The runtime answered with neither 101 nor an error status: 500.
     NotUpgraded { status: u16 },
+    /// A WebSocket to translate whose handshake we cannot answer (no key, another version): 400.
+    WebSocketHandshake { reason: &'static str },
+    /// Opening the runtime's SPDY streams for a translated session failed: 500.
+    SpdySetup { reason: String },
 }
 
 /// How long a client should wait after ResourceExhausted: the runtime's request cache TTL.
@@ -57,7 +61,7 @@ impl StreamError {
             StreamError::NotFound { .. }
             | StreamError::PodUnknown { .. }
             | StreamError::PortForwardUidMismatch { .. } => 404,
-            StreamError::Options(_) => 400,
+            StreamError::Options(_) | StreamError::WebSocketHandshake { .. } => 400,
             StreamError::Runtime(e) => match e.code() {
                 Code::NotFound => 404,
                 Code::ResourceExhausted => 429,
@@ -89,6 +93,7 @@ impl StreamError {
                 | StreamError::Send(_)
                 | StreamError::BadResponse { .. }
                 | StreamError::NotUpgraded { .. }
+                | StreamError::SpdySetup { .. }
         )
     }
 }
@@ -120,6 +125,8 @@ impl fmt::Display for StreamError {
             StreamError::NotUpgraded { status } => {
                 write!(f, "invalid upgrade response: status code {status}")
             }
+            StreamError::WebSocketHandshake { reason } => write!(f, "websocket handshake: {reason}"),
+            StreamError::SpdySetup { reason } => write!(f, "error creating runtime streams: {reason}"),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! `kubectl exec`, `attach` and `port-forward` through the kubelet: the `/exec`, `/attach` and
 //! `/portForward` endpoints of the kubelet server.
 //!
-//! The kubelet does not speak SPDY or WebSocket itself. It asks the runtime for a streaming URL
-//! (CRI `Exec`, `Attach`, `PortForward`) on the runtime's own streaming server (loopback only)
-//! and proxies the client's upgraded connection there, as upstream's upgrade-aware proxy does:
+//! The kubelet asks the runtime for a streaming URL (CRI `Exec`, `Attach`, `PortForward`) on the
+//! runtime's own streaming server (loopback only) and proxies the client's upgraded connection
+//! there, as upstream's upgrade-aware proxy does; only the WebSockets the runtime may not speak
+//! (below) are translated instead:
 //!
 //! ```text
 //!   API server ──TLS──► kubelet :10250 ──plain HTTP, loopback──► runtime streaming server
@@ -20,18 +21,28 @@
 //! | [`runtime`] | pod and container lookup and the CRI calls ([`StreamingRuntime`]) |
 //! | [`proxy`] | [`proxy_upgrade`]: connect, hand over the upgrade, then relay |
 //! | [`relay`] | the byte copy both ways on one thread, half-close, idle timeout |
+//! | [`translate`] | v5 WebSocket exec/attach to the runtime's SPDY streams |
+//! | [`tunnel`] | port-forward's SPDY inside WebSocket messages, unwrapped for the runtime |
+//! | [`websocket`], [`spdy`] | the framing of each (server side, client side) |
 //! | [`error`] | [`StreamError`]: upstream's status codes and texts |
 //! | [`server_adapter`] | [`Streaming`]: the kubelet server's streaming handler |
 //!
 //! The kubelet server authenticates and authorises the request, reads its head, and hands the
 //! raw connection to [`Handler::serve`], which writes every byte of the response itself.
 //!
-//! Not done: upstream's translation of `v5.channel.k8s.io` WebSockets and port-forward's
-//! WebSocket tunnelling to SPDY (feature `ExtendWebSocketsToKubelet`). The node does not
-//! declare that feature ([`TRANSLATES_WEBSOCKETS`]), so the API server translates kubectl's
-//! WebSockets to SPDY itself and the kubelet only sees SPDY. A WebSocket that arrives anyway
-//! is passed to the runtime as it came; containerd refuses it (403) and kubectl falls back to
-//! SPDY.
+//! WebSockets (feature `ExtendWebSocketsToKubelet`, on by default; the node declares it, so
+//! the API server forwards WebSockets to us unchanged):
+//! - exec/attach with `v5.channel.k8s.io` (kubectl's) are translated to the runtime's SPDY
+//!   ([`translate`]), since the runtime's streaming server may not know v5 (containerd 1.6.20
+//!   refuses it with 403); v5 adds the client's "close channel" (stdin EOF);
+//! - port-forward with `SPDY/3.1+portforward.k8s.io` carries SPDY inside WebSocket messages:
+//!   we unwrap it for the runtime's SPDY server ([`tunnel`]);
+//! - the older subprotocols (`channel.k8s.io`, `base64.channel.k8s.io`, v4; the conformance
+//!   spec "remote command execution over websockets" uses `channel.k8s.io`) pass through to
+//!   the runtime as they came, like SPDY: its streaming server speaks them itself.
+//!
+//! With the gate off, every WebSocket passes through unchanged and the node does not declare
+//! the feature, so the API server translates kubectl's itself.
 
 pub mod error;
 pub mod head;
@@ -40,6 +51,11 @@ pub mod proxy;
 pub mod relay;
 pub mod runtime;
 pub mod server_adapter;
+mod session;
+pub mod spdy;
+pub mod translate;
+pub mod tunnel;
+pub mod websocket;
 
 #[cfg(test)]
 mod options_tests;
@@ -53,15 +69,15 @@ pub use head::RequestHead;
 pub use options::Target;
 pub use proxy::{Proxied, ProxyConfig, proxy_upgrade};
 pub use relay::{Conn, RelayEnd, RelayStats};
-pub use runtime::{RuntimePod, StreamingRuntime, runtime_url};
+pub use runtime::{RuntimePod, RuntimeStream, StreamingRuntime, runtime_stream, runtime_url};
 pub use server_adapter::Streaming;
 
 use crate::api::core::Pod;
 
 /// Whether the kubelet translates WebSocket streams (exec/attach `v5.channel.k8s.io`,
 /// port-forward's SPDY tunnel) to the runtime's SPDY, i.e. may declare the node feature
-/// `ExtendWebSocketsToKubelet`. Not yet.
-pub const TRANSLATES_WEBSOCKETS: bool = false;
+/// `ExtendWebSocketsToKubelet` (when its gate is on, as upstream).
+pub const TRANSLATES_WEBSOCKETS: bool = true;
 
 /// Which streaming endpoint a request is for: the server's, whose routes parse the same paths.
 pub use crate::server::streaming_api::StreamKind;
@@ -90,6 +106,9 @@ impl Served {
 pub struct Handler<R> {
     pub runtime: R,
     pub proxy: ProxyConfig,
+    /// Translate v5 WebSockets and port-forward's SPDY tunnel ourselves (the feature gate
+    /// `ExtendWebSocketsToKubelet`); off: they go to the runtime as they came.
+    pub translate_websockets: bool,
 }
 
 impl<R: StreamingRuntime> Handler<R> {
@@ -102,9 +121,18 @@ impl<R: StreamingRuntime> Handler<R> {
         let outcome = Target::parse(head.path())
             .ok_or_else(|| StreamError::NotFound { path: head.path().to_string() })
             .and_then(|target| {
-                let url = runtime_url(&target, head, pod, &self.runtime)?;
+                let stream = runtime_stream(&target, head, pod, &self.runtime)?;
+                let url = &stream.url;
                 log::debug!("{} {}: runtime stream at {url}", target.kind.as_str(), target.pod_full_name());
-                proxy_upgrade(client, head, &url, &self.proxy)
+                match stream.flags {
+                    Some(flags) if self.translate_websockets && translate::wants_translation(head) => {
+                        translate::translate(client, head, url, flags, &self.proxy)
+                    }
+                    None if self.translate_websockets && head.is_websocket_tunneling() => {
+                        tunnel::tunnel(client, head, url, &self.proxy)
+                    }
+                    _ => proxy_upgrade(client, head, url, &self.proxy),
+                }
             });
         match outcome {
             Ok(proxied) => Served::Proxied(proxied),

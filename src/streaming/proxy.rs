@@ -94,7 +94,7 @@ pub fn proxy_upgrade(
     Ok(Proxied::Upgraded(relay(client, &mut runtime, cfg.idle_timeout)))
 }
 
-fn connect(url: &RuntimeUrl, timeout: Duration) -> Result<TcpStream, StreamError> {
+pub(super) fn connect(url: &RuntimeUrl, timeout: Duration) -> Result<TcpStream, StreamError> {
     let addr = format!("{}:{}", url.host, url.port);
     let dial_error = |error| StreamError::Dial { addr: addr.clone(), error };
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
@@ -115,7 +115,7 @@ fn connect(url: &RuntimeUrl, timeout: Duration) -> Result<TcpStream, StreamError
 /// Reads the runtime's response head: its status, every byte read so far (the head and
 /// perhaps the first bytes of the stream), and the total length of the response when its
 /// `Content-Length` says.
-fn read_response(
+pub(super) fn read_response(
     runtime: &mut TcpStream,
     timeout: Duration,
 ) -> Result<(u16, Vec<u8>, Option<u64>), StreamError> {
@@ -149,7 +149,11 @@ fn bad_response(reason: String) -> StreamError {
 
 /// The rest of an error response's body (`left` bytes, or until the runtime closes), within
 /// [`REFUSAL_DEADLINE`] and [`MAX_REFUSAL_BODY`].
-fn pass_on_body(runtime: &mut TcpStream, client: &mut dyn Conn, left: Option<u64>) -> io::Result<()> {
+pub(super) fn pass_on_body(
+    runtime: &mut TcpStream,
+    client: &mut dyn Conn,
+    left: Option<u64>,
+) -> io::Result<()> {
     let deadline = Instant::now() + REFUSAL_DEADLINE;
     let mut left = left.unwrap_or(MAX_REFUSAL_BODY).min(MAX_REFUSAL_BODY);
     let mut chunk = [0u8; 4096];

@@ -108,6 +108,9 @@ fn error_responses_are_plain_text_and_close() {
 pub(super) enum Fake {
     /// 101 (with `early` bytes in the same write), echo until EOF, then "bye" and close.
     Echo { early: &'static str },
+    /// 101 to a WebSocket upgrade (RFC 6455's sample handshake, `channel.k8s.io`) with
+    /// [`WS_OUTPUT`] in the same write, then echo until EOF.
+    WebSocket,
     /// 101, then silence until the client goes.
     Silent,
     /// This whole response, then close.
@@ -116,20 +119,27 @@ pub(super) enum Fake {
     Hangup,
 }
 
+/// A fake runtime's first connection: the stream, a reader over it past the request head
+/// (empty if the client closed before its end), and the head.
+pub(super) fn accept_request(listener: &TcpListener) -> (TcpStream, BufReader<TcpStream>, String) {
+    let (stream, _) = listener.accept().unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut head = String::new();
+    while !head.ends_with("\r\n\r\n") {
+        if reader.read_line(&mut head).unwrap() == 0 {
+            break;
+        }
+    }
+    (stream, reader, head)
+}
+
 /// A one-connection fake runtime streaming server: its URL, and the request head it got.
 pub(super) fn fake_runtime(behaviour: Fake) -> (String, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/exec/TOKEN", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut head = String::new();
-        while !head.ends_with("\r\n\r\n") {
-            if reader.read_line(&mut head).unwrap() == 0 {
-                break;
-            }
-        }
+        let (stream, mut reader, head) = accept_request(&listener);
         tx.send(head).unwrap();
         let mut out = stream;
         match behaviour {
@@ -139,6 +149,11 @@ pub(super) fn fake_runtime(behaviour: Fake) -> (String, mpsc::Receiver<String>) 
                 out.write_all(format!("{head}{early}").as_bytes()).unwrap();
                 let _ = std::io::copy(&mut reader, &mut out);
                 out.write_all(b"bye").unwrap();
+            }
+            Fake::WebSocket => {
+                out.write_all(WS_SWITCH.as_bytes()).unwrap();
+                out.write_all(WS_OUTPUT).unwrap();
+                let _ = std::io::copy(&mut reader, &mut out);
             }
             Fake::Silent => {
                 out.write_all(b"HTTP/1.1 101 Switching Protocols\r\n\r\n").unwrap();
@@ -150,6 +165,13 @@ pub(super) fn fake_runtime(behaviour: Fake) -> (String, mpsc::Receiver<String>) 
     });
     (url, rx)
 }
+
+/// RFC 6455 section 1.3's sample: the accept value of the key `dGhlIHNhbXBsZSBub25jZQ==`.
+const WS_SWITCH: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                         Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
+                         Sec-WebSocket-Protocol: channel.k8s.io\r\n\r\n";
+/// An unmasked binary frame on channel 1 (stdout): "hi".
+const WS_OUTPUT: &[u8] = &[0x82, 0x03, 0x01, b'h', b'i'];
 
 /// A connected pair: the API server's end, and the kubelet's end the proxy gets.
 pub(super) fn client_pair() -> (TcpStream, TcpStream) {
@@ -212,6 +234,59 @@ fn upgrade_relays_both_ways_and_half_closes() {
     let request = seen.recv().unwrap();
     assert!(request.starts_with("POST /exec/TOKEN HTTP/1.1\r\nHost: 127.0.0.1:"), "{request}");
     assert!(request.contains("Upgrade: SPDY/3.1\r\n") && !request.contains("Authorization"), "{request}");
+}
+
+/// What the API server forwards for the conformance spec "remote command execution over
+/// websockets": a WebSocket upgrade with an old `channel.k8s.io` subprotocol. It reaches the
+/// runtime with its WebSocket fields as sent, and the runtime's handshake and frames reach the
+/// client byte for byte: we never look inside.
+#[test]
+fn websocket_upgrades_pass_through_unchanged() {
+    let (url, seen) = fake_runtime(Fake::WebSocket);
+    let (mut api, kubelet) = client_pair();
+    let ws = head(
+        "GET",
+        "/exec/ns/pod/main?command=echo&command=remote+execution+test&error=1&output=1",
+        &[
+            ("Host", "node:10250"),
+            ("Connection", "Upgrade"),
+            ("Upgrade", "websocket"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Protocol", "channel.k8s.io"),
+            ("Origin", "http://localhost"),
+        ],
+    );
+    let proxy = spawn_proxy(kubelet, ws, url, cfg(None));
+    let mut got = vec![0u8; WS_SWITCH.len() + WS_OUTPUT.len()];
+    api.read_exact(&mut got).unwrap();
+    assert_eq!(&got[..WS_SWITCH.len()], WS_SWITCH.as_bytes());
+    assert_eq!(&got[WS_SWITCH.len()..], WS_OUTPUT);
+    // A masked client frame (stdin "x", mask 37 fa 21 3d) comes back from the echo as sent.
+    let frame = [0x82, 0x82, 0x37, 0xfa, 0x21, 0x3d, 0x37, 0x82];
+    api.write_all(&frame).unwrap();
+    api.shutdown(Shutdown::Write).unwrap();
+    let mut echoed = Vec::new();
+    api.read_to_end(&mut echoed).unwrap();
+    assert_eq!(echoed, frame);
+    let Proxied::Upgraded(stats) = proxy.join().unwrap().unwrap() else { panic!("not upgraded") };
+    assert_eq!(stats.up, 8);
+    let request = seen.recv().unwrap();
+    assert_eq!(
+        request.split_once("\r\n").unwrap().0,
+        "GET /exec/TOKEN HTTP/1.1",
+        "the runtime URL's path, not the client's"
+    );
+    for field in [
+        "Connection: Upgrade\r\n",
+        "Upgrade: websocket\r\n",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+        "Sec-WebSocket-Version: 13\r\n",
+        "Sec-WebSocket-Protocol: channel.k8s.io\r\n",
+        "Origin: http://localhost\r\n",
+    ] {
+        assert!(request.contains(field), "{field:?} not in {request}");
+    }
 }
 
 #[test]

@@ -20,6 +20,7 @@ use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -30,6 +31,33 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 pub trait Conn: Read + Write + AsFd {}
 
 impl<T: Read + Write + AsFd> Conn for T {}
+
+/// The runtime side: a socket the relay can make non-blocking and half-close.
+pub trait Backend: Read + Write + AsFd {
+    fn set_nonblocking(&self, on: bool) -> io::Result<()>;
+    fn shutdown_write(&self) -> io::Result<()>;
+}
+
+impl Backend for TcpStream {
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        TcpStream::set_nonblocking(self, on)
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+/// One end of the pair between the relay and a translating session.
+impl Backend for UnixStream {
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        UnixStream::set_nonblocking(self, on)
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
 
 const BUFFER: usize = 32 * 1024;
 
@@ -68,7 +96,7 @@ pub struct RelayStats {
 /// Copies both ways until the runtime closes, a side fails, or nothing moves for `idle`
 /// (`None`: no limit). When the client stops sending, the runtime's write side is shut so it
 /// sees the end of input, and the runtime's remaining output still reaches the client.
-pub fn relay(client: &mut dyn Conn, runtime: &mut TcpStream, idle: Option<Duration>) -> RelayStats {
+pub fn relay(client: &mut dyn Conn, runtime: &mut dyn Backend, idle: Option<Duration>) -> RelayStats {
     let restore = set_nonblocking(client.as_fd());
     if let Err(e) = runtime.set_nonblocking(true) {
         return RelayStats { up: 0, down: 0, end: RelayEnd::RuntimeError(e) };
@@ -84,7 +112,7 @@ pub fn relay(client: &mut dyn Conn, runtime: &mut TcpStream, idle: Option<Durati
 
 fn run(
     client: &mut dyn Conn,
-    runtime: &mut TcpStream,
+    runtime: &mut dyn Backend,
     idle: Option<Duration>,
     up: &mut Pipe,
     down: &mut Pipe,
@@ -107,7 +135,7 @@ fn run(
         }
         if up.drained() && !runtime_shut {
             // The runtime may already be gone; its EOF will end the session then.
-            let _ = runtime.shutdown(Shutdown::Write);
+            let _ = runtime.shutdown_write();
             runtime_shut = true;
         }
         if down.drained() {

@@ -77,6 +77,24 @@ pub fn runtime_url(
     pod: Option<&Pod>,
     runtime: &dyn StreamingRuntime,
 ) -> Result<String, StreamError> {
+    runtime_stream(target, head, pod, runtime).map(|s| s.url)
+}
+
+/// Where the runtime serves a stream, and (exec, attach) the streams it was asked for: a
+/// translated session must open exactly those.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeStream {
+    pub url: String,
+    pub flags: Option<StreamFlags>,
+}
+
+/// [`runtime_url`], with the stream flags of the CRI request.
+pub fn runtime_stream(
+    target: &Target,
+    head: &RequestHead,
+    pod: Option<&Pod>,
+    runtime: &dyn StreamingRuntime,
+) -> Result<RuntimeStream, StreamError> {
     let query = Query::parse(head.query());
     let unknown =
         || StreamError::PodUnknown { namespace: target.namespace.clone(), name: target.pod.clone() };
@@ -98,7 +116,7 @@ pub fn runtime_url(
                 stdout: flags.stdout,
                 stderr: flags.stderr,
             };
-            Ok(runtime.exec(&req)?)
+            Ok(RuntimeStream { url: runtime.exec(&req)?, flags: Some(flags) })
         }
         StreamKind::Attach => {
             let flags = StreamFlags::parse(&query)?;
@@ -123,7 +141,8 @@ pub fn runtime_url(
                 stdout: flags.stdout,
                 stderr: flags.stderr,
             };
-            Ok(runtime.attach(&req)?)
+            let url = runtime.attach(&req)?;
+            Ok(RuntimeStream { url, flags: Some(StreamFlags { tty, ..flags }) })
         }
         StreamKind::PortForward => {
             let ports = ports(&query, head.is_websocket() && !head.is_websocket_tunneling())?;
@@ -142,7 +161,9 @@ pub fn runtime_url(
             let Some((sandbox, _)) = running.sandboxes.first() else {
                 return Err(StreamError::NoSandbox { pod: target.pod_full_name(), uid: uid.to_string() });
             };
-            Ok(runtime.port_forward(&PortForwardRequest { pod_sandbox_id: sandbox.clone(), port: ports })?)
+            let url =
+                runtime.port_forward(&PortForwardRequest { pod_sandbox_id: sandbox.clone(), port: ports })?;
+            Ok(RuntimeStream { url, flags: None })
         }
     }
 }

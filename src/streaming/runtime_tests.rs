@@ -202,6 +202,7 @@ fn handler(rt: FakeRuntime) -> Handler<FakeRuntime> {
     Handler {
         runtime: rt,
         proxy: ProxyConfig { idle_timeout: None, handshake_timeout: Duration::from_secs(5) },
+        translate_websockets: true,
     }
 }
 

@@ -27,7 +27,14 @@ impl<R: StreamingRuntime> Streaming<R> {
     pub fn new(runtime: R, idle_timeout: Option<Duration>) -> Streaming<R> {
         let proxy =
             ProxyConfig { idle_timeout: idle_timeout.filter(|d| !d.is_zero()), ..ProxyConfig::default() };
-        Streaming { handler: Handler { runtime, proxy } }
+        Streaming { handler: Handler { runtime, proxy, translate_websockets: true } }
+    }
+
+    /// Whether to translate v5 WebSockets and port-forward tunnels (the gate
+    /// `ExtendWebSocketsToKubelet`); on unless told.
+    pub fn translate_websockets(mut self, on: bool) -> Streaming<R> {
+        self.handler.translate_websockets = on;
+        self
     }
 }
 

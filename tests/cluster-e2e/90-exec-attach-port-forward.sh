@@ -37,6 +37,27 @@ out=$(printf 'one\ntwo\nthree\n' | timeout 30 "$KUBECTL" -n "$NS" exec -i stream
 [ "$(printf '%s' "$out" | tr '\n' ' ')" = "3 done" ] || fail "kubectl exec -i printed '$out', want '3 done'"
 log "exec -i: stdin and its EOF"
 
+# exec over WebSocket with the subprotocols older clients (and the conformance spec) use: the
+# API server passes these through to us unchanged, and we to containerd's streaming server.
+server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+k config view --raw --minify -o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d >"$WORK/admin.crt"
+k config view --raw --minify -o jsonpath='{.users[0].user.client-key-data}' | base64 -d >"$WORK/admin.key"
+ws_exec() { # PROTOCOL COMMAND...: the command's stdout; its stderr and protocol lines in ws.err
+  local proto=$1 query="container=web&stdout=1&stderr=1" arg; shift
+  for arg in "$@"; do query="$query&command=$(jq -rn --arg a "$arg" '$a|@uri')"; done
+  RK_CERT=$WORK/admin.crt RK_KEY=$WORK/admin.key E2E_TOKEN='' timeout 30 python3 "$(dirname "$0")/ws-exec.py" \
+    "$server/api/v1/namespaces/$NS/pods/stream/exec?$query" "$proto" 2>"$WORK/ws.err"
+}
+for proto in channel.k8s.io base64.channel.k8s.io; do
+  out=$(ws_exec "$proto" echo "remote execution test") || fail "WebSocket exec ($proto): $(cat "$WORK/ws.err")"
+  [ "$out" = "remote execution test" ] || fail "WebSocket exec ($proto) printed '$out': $(cat "$WORK/ws.err")"
+  grep -qx "protocol=$proto" "$WORK/ws.err" || fail "WebSocket exec negotiated $(cat "$WORK/ws.err"), want $proto"
+done
+ws_exec v4.channel.k8s.io sh -c 'echo oops >&2; exit 3' >/dev/null || fail "WebSocket exec (v4): $(cat "$WORK/ws.err")"
+grep -q oops "$WORK/ws.err" && grep -q '^status=.*"ExitCode".*"3"' "$WORK/ws.err" \
+  || fail "WebSocket exec (v4) lost stderr or the exit code: $(cat "$WORK/ws.err")"
+log "exec over WebSocket: channel.k8s.io, base64.channel.k8s.io, v4.channel.k8s.io (exit code on channel 3)"
+
 # attach: the running process's output (until we stop listening).
 timeout 5 "$KUBECTL" -n "$NS" attach stream -c ticker >"$WORK/attach.out" 2>"$WORK/attach.err" || true
 grep -q '^tick [0-9]' "$WORK/attach.out" || fail "attach saw no output: $(cat "$WORK/attach.out" "$WORK/attach.err")"
