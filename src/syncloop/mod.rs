@@ -13,6 +13,7 @@
 //!
 //! It holds nothing but dispatch: pods live in [`PodManager`], per-pod work in the workers.
 
+mod admit;
 mod housekeeping;
 mod podmanager;
 mod queue;
@@ -223,11 +224,15 @@ impl<S: PodSyncer> SyncLoop<S> {
         self.workers.update(Work::new(pod, kind));
     }
 
-    /// Upstream's admission, the part that applies here: the pod count. `Some(reason)` rejects.
+    /// Upstream's admission, the parts that apply here: the pod's OS and the pod count.
+    /// `Some(reason)` rejects.
     fn admit(&self, pod: &Pod) -> Option<(String, String)> {
         let uid = podmanager::uid(pod);
         if self.pods.contains(uid) {
             return None;
+        }
+        if let Some(rejected) = admit::check_os(pod, std::env::consts::OS) {
+            return Some(rejected);
         }
         let active = self
             .pods
