@@ -260,6 +260,9 @@ impl<S: PodSyncer> SyncLoop<S> {
             ..Default::default()
         };
         self.status.set(&pod, status);
+        // Nothing of it can run: the Failed phase may go to the API server at once (upstream:
+        // a pod without a worker cannot have running containers).
+        self.status.mark_terminated(&pod);
         // Known, so later updates of it are not admitted again; never run.
         self.pods.upsert(pod);
     }
