@@ -109,7 +109,7 @@ mod tests {
     fn long_names_are_cut_to_fit_ext4() {
         let pod = "p".repeat(253);
         let p = symlink_path(Path::new("/d"), &pod, "ns", "c", "0123456789");
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let name = p.file_name().expect("test setup").to_string_lossy().into_owned();
         assert_eq!(name.len(), 255);
         assert!(name.ends_with("pp.log"));
     }
@@ -121,16 +121,16 @@ mod tests {
         let link = symlink_path(&dir.path().join("containers"), "web", "ns", "app", "abcdef0123");
         create(&log, &link);
         assert!(fs::symlink_metadata(&link).is_err(), "no log, no symlink");
-        fs::create_dir_all(log.parent().unwrap()).unwrap();
-        fs::write(&log, "hello\n").unwrap();
+        fs::create_dir_all(log.parent().expect("test setup")).expect("test setup");
+        fs::write(&log, "hello\n").expect("test setup");
         create(&log, &link);
-        assert_eq!(fs::read_link(&link).unwrap(), log);
-        assert_eq!(fs::read_to_string(&link).unwrap(), "hello\n");
+        assert_eq!(fs::read_link(&link).expect("test setup"), log);
+        assert_eq!(fs::read_to_string(&link).expect("test setup"), "hello\n");
         create(&log, &link);
-        assert_eq!(fs::read_link(&link).unwrap(), log, "made again over the old one");
-        remove(&link).unwrap();
+        assert_eq!(fs::read_link(&link).expect("test setup"), log, "made again over the old one");
+        remove(&link).expect("test setup");
         assert!(fs::symlink_metadata(&link).is_err());
-        remove(&link).unwrap();
+        remove(&link).expect("test setup");
     }
 
     #[test]
@@ -138,15 +138,15 @@ mod tests {
         let dir = TempDir::new("logsymlink-gc");
         let links = dir.path().join("containers");
         let live_log = dir.path().join("live.log");
-        fs::write(&live_log, "x").unwrap();
+        fs::write(&live_log, "x").expect("test setup");
         let live = symlink_path(&links, "a", "ns", "c", "111111aaaa");
         create(&live_log, &live);
         // Targets gone: one container still runs (log rotation), one exited.
         let gone = dir.path().join("gone.log");
         let running = symlink_path(&links, "b", "ns", "c", "222222bbbb");
         let exited = symlink_path(&links, "c", "ns", "c", "333333cccc");
-        std::os::unix::fs::symlink(&gone, &running).unwrap();
-        std::os::unix::fs::symlink(&gone, &exited).unwrap();
+        std::os::unix::fs::symlink(&gone, &running).expect("test setup");
+        std::os::unix::fs::symlink(&gone, &exited).expect("test setup");
         let n = remove_dangling(&links, &|id| id == "222222bbbb");
         assert_eq!(n, 1);
         assert!(fs::symlink_metadata(&live).is_ok());

@@ -53,14 +53,14 @@ mod tests {
 
     #[test]
     fn a_pod_for_another_os_is_rejected_as_not_supported() {
-        let (reason, message) = check_os(&pod(Some("windows"), None), "linux").unwrap();
+        let (reason, message) = check_os(&pod(Some("windows"), None), "linux").expect("rejected");
         assert_eq!(reason, "PodOSNotSupported");
         assert_eq!(message, "Failed to admit pod as the OS field doesn't match node OS");
     }
 
     #[test]
     fn the_os_label_is_checked_first() {
-        let (reason, _) = check_os(&pod(Some("windows"), Some("windows")), "linux").unwrap();
+        let (reason, _) = check_os(&pod(Some("windows"), Some("windows")), "linux").expect("rejected");
         assert_eq!(reason, "PodOSSelectorNodeLabelDoesNotMatch");
     }
 }
