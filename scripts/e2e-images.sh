@@ -6,4 +6,5 @@
 #
 #   scripts/e2e-images.sh [build|import|list]   (default: import)
 set -euo pipefail
-exec "$(dirname "$0")/images.sh" "${1:-import}" pause e2e_busybox agnhost nonroot nonewprivs kitten
+exec "$(dirname "$0")/images.sh" "${1:-import}" pause e2e_busybox agnhost nonroot nonewprivs kitten \
+    nginx nginx_new perl glibc_dns_testing

@@ -24,6 +24,7 @@ IMAGE_SRC=$REPO_DIR/tests/images
 umask 022
 CACHE=${RK_IMAGE_CACHE:-/var/cache/rkubelet/images}
 DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+. "$SCRIPTS_DIR/lib/debian-images.sh"
 
 # Images in build order. The node e2e suite's images (issue 7; scripts/e2e-images.sh) are
 # built only when named, since agnhost needs a Go toolchain:
@@ -32,12 +33,19 @@ DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 #   nonroot      registry.k8s.io/e2e-test-images/nonroot:1.5
 #   nonewprivs   registry.k8s.io/e2e-test-images/nonewprivs:1.4
 #   kitten       registry.k8s.io/e2e-test-images/kitten:1.8
-IMAGES=(pause busybox e2e_busybox agnhost nonroot nonewprivs kitten)
+# and, from Debian's packages (lib/debian-images.sh):
+#   nginx        registry.k8s.io/e2e-test-images/nginx:1.27.0-2
+#   nginx_new    registry.k8s.io/e2e-test-images/nginx:1.28.0-2
+#   perl         registry.k8s.io/e2e-test-images/perl:5.26
+#   glibc_dns_testing  registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1
+IMAGES=(pause busybox e2e_busybox agnhost nonroot nonewprivs kitten nginx nginx_new perl
+    glibc_dns_testing)
 DEFAULT_IMAGES=(pause busybox)
 
 # Each image is one function `image_<id> meta|rootfs DIR`.
 #   meta:   sets NAME, ENTRYPOINT, CMD, USER, ENV, WORKDIR and INPUTS (files whose content
-#           decides whether the cached tarball is stale; this script and lib/ always count)
+#           decides whether the cached tarball is stale; so do the image's functions, see
+#           inputs_key); optionally STOPSIGNAL and DEBS (Debian packages, lib/debian-images.sh)
 #   rootfs: fills DIR (empty, mode 0755) with the image's only layer; runs as root, but every
 #           file is recorded as owned by 0:0 unless the function says otherwise via OWNERS
 #           (lines "UID:GID PATH" relative to DIR; for later images such as nonroot)
@@ -133,6 +141,11 @@ image_e2e_busybox() {
             install -m 0755 /bin/bash-static "$2/bin/bash"
             ln -sf /bin/bash "$2/bin/sh"
             install -m 0755 "$IMAGE_SRC/e2e-busybox/nmeter" "$2/bin/nmeter"
+            # Upstream's image (docker's busybox) has every applet in /bin; specs run /bin/top.
+            local applet
+            for applet in $(/bin/busybox --list); do
+                [ -e "$2/bin/$applet" ] || [ -L "$2/bin/$applet" ] || ln -s busybox "$2/bin/$applet"
+            done
             ;;
     esac
 }
@@ -154,6 +167,17 @@ go_command() {
     printf '%s\n' "$out"
 }
 
+# Copies the host's dynamically linked program BIN into ROOT as DEST, with every library
+# ldd names and the dynamic loader, at their host paths.
+install_with_libs() { # ROOT BIN DEST
+    local root=$1 bin=$2 dest=$3 lib
+    rm -f "$root$dest"
+    install -D -m 0755 "$bin" "$root$dest"
+    while read -r lib; do
+        [ -e "$root$lib" ] || install -D -m 0755 "$lib" "$root$lib"
+    done < <(ldd "$bin" | grep -o '/[^ ]*' | sort -u)
+}
+
 # agnhost's root: busybox userland (upstream's is alpine), the agnhost binary, its porter
 # certificate, and the user and group the security-context specs expect.
 agnhost_rootfs() {
@@ -162,6 +186,15 @@ agnhost_rootfs() {
     rk_apt_ensure busybox-static
     busybox_userland "$root"
     install -m 0755 "$bin" "$root/agnhost"
+    # Upstream's image has curl and netcat-openbsd (lifecycle hook and networking specs run
+    # `curl -g -q -s --max-time ...` and `nc -w 1 -u ...`): Debian's, with their libraries.
+    rk_apt_ensure curl netcat-openbsd bash-static
+    install_with_libs "$root" /usr/bin/curl /usr/bin/curl
+    install_with_libs "$root" /bin/nc.openbsd /usr/bin/nc
+    # Debian's busybox sh runs its own applets before PATH (so `nc` would be busybox's,
+    # which lacks -u): /bin/sh is bash, which follows PATH.
+    install -m 0755 /bin/bash-static "$root/bin/bash"
+    ln -sf /bin/bash "$root/bin/sh"
     ln -sf agnhost "$root/agnhost-2"
     install -d -m 0755 "$root/uploads"
     install -m 0644 "$K8S_SRC/test/images/agnhost/porter/localhost.crt" "$root/localhost.crt"
@@ -182,7 +215,7 @@ image_agnhost() {
             USER=
             ENV=("PATH=$DEFAULT_PATH")
             WORKDIR=/
-            INPUTS=(/bin/busybox "$E2E_MOD/go.mod" "$E2E_MOD/go.sum")
+            INPUTS=(/bin/busybox /bin/bash-static "$E2E_MOD/go.mod" "$E2E_MOD/go.sum" /usr/bin/curl /bin/nc.openbsd)
             ;;
         rootfs) agnhost_rootfs "$2" ;;
     esac
@@ -250,30 +283,66 @@ image_nonewprivs() {
 slug() { printf '%s' "$1" | tr '/:' '__'; }
 tarball_of() { printf '%s/%s.oci.tar' "$CACHE" "$(slug "$1")"; }
 
-# The inputs of an image, hashed: its metadata, its input files, this script and lib/.
+# Sets an image's metadata; the optional fields first get their defaults.
+load_meta() {
+    STOPSIGNAL=
+    DEBS=()
+    "image_$1" meta
+}
+
+# The inputs of an image, hashed: its metadata, the content of its input files, the versions of
+# the Debian packages it unpacks, the code that builds it (its image function and every function
+# that one calls, as bash prints them) and the layout writer. Not this whole script, so that
+# adding or changing one image rebuilds no other; contents, not paths, so that worktrees sharing
+# the cache agree.
 inputs_key() {
-    local id=$1
+    local id=$1 f
     {
-        printf 'id=%s name=%s user=%s workdir=%s arch=%s\n' "$id" "$NAME" "$USER" "$WORKDIR" \
-            "$(oci_arch)"
+        printf 'id=%s name=%s user=%s workdir=%s stopsignal=%s arch=%s\n' "$id" "$NAME" "$USER" \
+            "$WORKDIR" "$STOPSIGNAL" "$(oci_arch)"
         printf 'entrypoint=%s\n' "${ENTRYPOINT[@]+"${ENTRYPOINT[@]}"}"
         printf 'cmd=%s\n' "${CMD[@]+"${CMD[@]}"}"
         printf 'env=%s\n' "${ENV[@]}"
-        sha256sum "$SCRIPTS_DIR/images.sh" "$SCRIPTS_DIR"/lib/*.sh "${INPUTS[@]}"
+        for f in "${INPUTS[@]+"${INPUTS[@]}"}"; do sha256_of "$f"; done
+        [ ${#DEBS[@]} -eq 0 ] || deb_pins "${DEBS[@]}"
+        for f in $(fn_closure "image_$id"); do declare -f "$f"; done
+        sha256_of "$SCRIPTS_DIR/lib/oci.sh"
     } | sha256sum | cut -d' ' -f1
 }
 
+# The shell functions $1 calls, directly or not, itself included: one name a line, sorted.
+fn_closure() {
+    local -A seen=()
+    local queue=("$1") names f g body
+    mapfile -t names < <(declare -F | awk '{ print $3 }')
+    while [ ${#queue[@]} -gt 0 ]; do
+        f=${queue[0]}
+        queue=("${queue[@]:1}")
+        [ -z "${seen[$f]:-}" ] || continue
+        seen[$f]=1
+        body=$(declare -f "$f")
+        for g in "${names[@]}"; do
+            [[ $body =~ (^|[^[:alnum:]_])$g([^[:alnum:]_]|$) ]] && queue+=("$g")
+        done
+    done
+    printf '%s\n' "${!seen[@]}" | sort
+}
+
 build_one() {
-    local id=$1 out key work start
-    "image_$id" meta
+    local id=$1 out key work start lock
+    load_meta "$id"
     out=$(tarball_of "$NAME")
     key=$(inputs_key "$id")
+    mkdir -p "$CACHE"
+    # Several worktrees share the cache: one build at a time, and whoever waited looks again.
+    exec {lock}>"$CACHE/.build.lock"
+    flock "$lock"
     if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
+        exec {lock}>&-
         rk_log "$NAME: up to date ($out)"
         return 0
     fi
     start=$(date +%s.%N)
-    mkdir -p "$CACHE"
     work=$(mktemp -d "$CACHE/.build-$id.XXXXXX")
     # shellcheck disable=SC2064 # expand now: $work is local
     trap "rm -rf '$work'" EXIT
@@ -285,6 +354,7 @@ build_one() {
     printf '%s\n' "$key" >"$out.key"
     rm -rf "$work"
     trap - EXIT
+    exec {lock}>&-
     rk_log "$NAME: built $out ($(stat -c %s "$out") bytes, $(elapsed "$start") s)"
 }
 
@@ -319,7 +389,7 @@ import_all() {
     [ -S "$sock" ] || rk_die "no containerd socket at $sock (run scripts/containerd.sh up)"
     snap=$(snapshotter_of "$sock")
     for id in "$@"; do
-        "image_$id" meta
+        load_meta "$id"
         rk_log "$NAME: importing into $sock (namespace k8s.io, snapshotter $snap)"
         ctr --address "$sock" -n k8s.io images import --snapshotter "$snap" \
             "$(tarball_of "$NAME")" >&2 || rk_die "ctr images import of $NAME failed"
@@ -337,6 +407,16 @@ check_ids() {
     done
 }
 
+# Looks up the Debian package versions of all the images named at once (one apt-cache call).
+resolve_debs() {
+    local id all=()
+    for id in "$@"; do
+        load_meta "$id"
+        all+=("${DEBS[@]+"${DEBS[@]}"}")
+    done
+    [ ${#all[@]} -eq 0 ] || deb_resolve "${all[@]}"
+}
+
 main() {
     local cmd=${1:-} id
     [ $# -gt 0 ] && shift
@@ -344,17 +424,19 @@ main() {
     case $cmd in
         build)
             check_ids "$@"
+            resolve_debs "$@"
             for id in "$@"; do build_one "$id"; done
             ;;
         import)
             check_ids "$@"
+            resolve_debs "$@"
             for id in "$@"; do build_one "$id"; done
             import_all "$@"
             ;;
         list)
             check_ids "$@"
             for id in "$@"; do
-                "image_$id" meta
+                load_meta "$id"
                 printf '%s\t%s\t%s\n' "$id" "$NAME" "$(tarball_of "$NAME")"
             done
             ;;

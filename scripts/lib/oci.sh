@@ -84,7 +84,7 @@ oci_layer_tar() {
 }
 
 # Builds the OCI layout of $work/rootfs with the metadata in NAME, ENTRYPOINT, CMD, USER, ENV,
-# WORKDIR and writes it as the tarball $2.
+# WORKDIR and STOPSIGNAL (may be empty) and writes it as the tarball $2.
 oci_layout_tar() {
     local work=$1 out=$2 layout blobs diff_id layer config manifest tag cfg
     layout=$work/layout
@@ -100,6 +100,7 @@ oci_layout_tar() {
     cfg='{"User":'$(json_str "$USER")',"Env":'$(json_arr "${ENV[@]}")
     [ ${#ENTRYPOINT[@]} -eq 0 ] || cfg+=',"Entrypoint":'$(json_arr "${ENTRYPOINT[@]}")
     [ ${#CMD[@]} -eq 0 ] || cfg+=',"Cmd":'$(json_arr "${CMD[@]}")
+    [ -z "${STOPSIGNAL:-}" ] || cfg+=',"StopSignal":'$(json_str "$STOPSIGNAL")
     cfg+=',"WorkingDir":'$(json_str "$WORKDIR")'}'
     printf '{"created":"%s",%s,"config":%s,"rootfs":{"type":"layers","diff_ids":["%s"]},"history":[{"created":"%s","created_by":"rkubelet scripts/images.sh"}]}' \
         "$OCI_CREATED" "$(json_platform_members)" "$cfg" "$diff_id" "$OCI_CREATED" \

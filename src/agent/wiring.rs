@@ -1,10 +1,12 @@
 //! Building the managers and connecting them.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::api::Quantity;
 use crate::config::Config;
 use crate::events::{LogRecorder, Recorder};
 use crate::kuberuntime::{self, NoEnvSources, NodeContext, Runtime, RuntimeConfig};
@@ -29,6 +31,7 @@ pub enum StartError {
     Thread { what: &'static str, error: std::io::Error },
     Listen { what: &'static str, addr: String, error: std::io::Error },
     Server(server::secure::ServerError),
+    Config(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -42,6 +45,7 @@ impl std::fmt::Display for StartError {
             StartError::Thread { what, error } => write!(f, "cannot start the {what} thread: {error}"),
             StartError::Listen { what, addr, error } => write!(f, "{what} cannot listen on {addr}: {error}"),
             StartError::Server(e) => write!(f, "kubelet API: {e}"),
+            StartError::Config(e) => write!(f, "configuration: {e}"),
         }
     }
 }
@@ -202,6 +206,8 @@ pub fn start(config: &Config) -> Result<Agent, StartError> {
             housekeeping_period: Duration::from_secs(2),
             sources,
             max_pods: usize::try_from(k.max_pods).unwrap_or(110),
+            sysctls: syncloop::SysctlAllowlist::new(&k.allowed_unsafe_sysctls).map_err(StartError::Config)?,
+            apparmor_enabled: syncloop::apparmor_enabled(),
         },
         syncloop::Deps {
             config: config_rx,
@@ -284,6 +290,19 @@ fn node_context(config: &Config, identity: &NodeIdentity, pod_logs_dir: PathBuf)
         cgroup_root: k.cgroup_root.clone(),
         ..Default::default()
     }
+    .with_allocatable(&node_allocatable(config, identity))
+}
+
+/// The node's allocatable, for the downward API's default limits; computed once, in
+/// standalone mode too (upstream: the Node it would register).
+fn node_allocatable(config: &Config, identity: &NodeIdentity) -> BTreeMap<String, Quantity> {
+    match crate::nodestatus::Config::from_kubelet(config, &identity.name, identity.ips.clone()) {
+        Ok(cfg) => crate::nodestatus::local_allocatable(&cfg),
+        Err(e) => {
+            log::warn!("no node allocatable for the downward API's default limits: {e}");
+            BTreeMap::new()
+        }
+    }
 }
 
 fn stats_config(config: &Config, node: &NodeContext) -> stats::Config {
@@ -293,6 +312,7 @@ fn stats_config(config: &Config, node: &NodeContext) -> stats::Config {
         root_dir: node.root_dir.clone(),
         pod_logs_dir: node.pod_logs_dir.clone(),
         pods_cgroup: node.cgroups_per_qos.then(|| kuberuntime::cgroup::pods_cgroup(node)),
+        pods_memory_limit: node.allocatable_memory.and_then(|m| u64::try_from(m).ok()),
         kubelet_cgroups: k.kubelet_cgroups.clone(),
         system_cgroups: k.system_cgroups.clone(),
         runtime_endpoint: k.container_runtime_endpoint.clone(),

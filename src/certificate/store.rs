@@ -10,17 +10,14 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::SystemTime;
 
-use rustls::pki_types::pem::{PemObject, SectionKind};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::sign::CertifiedKey;
+use rustls::pki_types::pem::SectionKind;
 
 use super::{CertError, pki_err};
 use crate::api::time::Time;
 use crate::kubeclient::PemSource;
-use crate::pki::{self, files, pem, x509::CertInfo};
+use crate::pki::{self, files, pair, pem, x509::CertInfo};
 
 /// A certificate chain and key that belong together, and where they came from.
 #[derive(Debug, Clone)]
@@ -58,13 +55,8 @@ fn is_symlink(path: &Path) -> Result<bool, CertError> {
 pub fn check_pair(cert_pem: &[u8], key_pem: &[u8], what: &str) -> Result<CertInfo, CertError> {
     let bad = |detail: String| CertError::BadCertificate { step: "checking the certificate and key", detail };
     let leaf = pki::leaf_of_pem(cert_pem, what).map_err(pki_err("reading the certificate"))?;
-    let chain = CertificateDer::pem_slice_iter(cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(format!("{what}: {e}")))?;
-    let key =
-        PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| bad(format!("{what}: no usable key: {e}")))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    CertifiedKey::from_der(chain, key, &provider).map_err(|e| bad(format!("{what}: {e}")))?;
+    let provider = rustls::crypto::ring::default_provider();
+    pair::certified_key(cert_pem, key_pem, &provider).map_err(|e| bad(format!("{what}: {e}")))?;
     Ok(leaf)
 }
 

@@ -27,6 +27,7 @@ pub const IMPLEMENTED_FIELDS: &[&str] = &[
     "syncFrequency",
     "runtimeRequestTimeout",
     "maxPods",
+    "allowedUnsafeSysctls",
     "serializeImagePulls",
     "podLogsDir",
     "healthzPort",

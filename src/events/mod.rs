@@ -55,6 +55,7 @@ pub mod reason {
     pub const SANDBOX_CHANGED: &str = "SandboxChanged";
     pub const FAILED_POST_START_HOOK: &str = "FailedPostStartHook";
     pub const FAILED_PRE_STOP_HOOK: &str = "FailedPreStopHook";
+    pub const LIFECYCLE_HTTP_FALLBACK: &str = "LifecycleHTTPFallback";
     pub const STARTING: &str = "Starting";
     pub const NODE_READY: &str = "NodeReady";
     pub const NODE_NOT_READY: &str = "NodeNotReady";

@@ -4,6 +4,7 @@
 //! upstream).
 
 use std::collections::HashSet;
+use std::path::Path;
 
 use super::GcError;
 use super::images::{FsStats, ImageService};
@@ -71,16 +72,12 @@ impl ImageService for CriImages {
             .map(|id| id.mountpoint.clone())
             .filter(|m| !m.is_empty())
             .ok_or(GcError::NoImageFs)?;
-        let st = nix::sys::statvfs::statvfs(mountpoint.as_str()).map_err(|e| GcError::Io {
+        let fs = crate::stats::fs::fs_info(Path::new(&mountpoint)).map_err(|error| GcError::Io {
             op: "statvfs",
             path: mountpoint.clone().into(),
-            error: e.into(),
+            error,
         })?;
-        // The fields are 32 bits wide on 32-bit targets.
-        #[allow(clippy::useless_conversion)]
-        let (frag, blocks, free) =
-            (u64::from(st.fragment_size()), u64::from(st.blocks()), u64::from(st.blocks_available()));
-        Ok(FsStats { capacity: blocks.saturating_mul(frag), available: free.saturating_mul(frag) })
+        Ok(FsStats { capacity: fs.capacity, available: fs.available })
     }
 
     fn remove_image(&self, id: &str) -> Result<(), GcError> {

@@ -28,7 +28,7 @@ use rustls::client::ResolvesClientCert;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme, StreamOwned};
 use ureq::unversioned::transport::{
@@ -36,6 +36,7 @@ use ureq::unversioned::transport::{
 };
 
 use super::kubeconfig::{ConfigError, PemSource, RestConfig};
+use crate::pki::pair::{self, PairError};
 
 /// Where distributions keep the system CA bundle (the list Go's crypto/x509 tries first).
 const SYSTEM_CA_BUNDLES: [&str; 4] = [
@@ -114,16 +115,12 @@ fn load_identity(
     provider: &CryptoProvider,
 ) -> Result<Arc<CertifiedKey>, ConfigError> {
     let cert_pem = cert.read()?;
-    let chain =
-        CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<Vec<_>, _>>().map_err(|e| tls_error(cert, e))?;
-    if chain.is_empty() {
-        return Err(tls_error(cert, "no CERTIFICATE block"));
-    }
     let key_pem = key.read()?;
-    let key_der =
-        PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| tls_error(key, format!("no usable private key: {e}")))?;
-    let certified = CertifiedKey::from_der(chain, key_der, provider).map_err(|e| tls_error(key, e))?;
-    Ok(Arc::new(certified))
+    match pair::certified_key(&cert_pem, &key_pem, provider) {
+        Ok(certified) => Ok(Arc::new(certified)),
+        Err(PairError::Certificate(detail)) => Err(tls_error(cert, detail)),
+        Err(PairError::Key(detail)) => Err(tls_error(key, detail)),
+    }
 }
 
 /// The client certificate, re-read when its files change.

@@ -240,10 +240,26 @@ impl Runtime {
     ) -> i64 {
         let start = Instant::now();
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let (cri, owned_pod, owned_c, id_s, h, ips_v) =
-            (self.cri.clone(), pod.clone(), c.clone(), id.to_string(), handler.clone(), ips.to_vec());
+        let (cri, recorder, owned_pod, owned_c, id_s, h, ips_v) = (
+            self.cri.clone(),
+            self.recorder.clone(),
+            pod.clone(),
+            c.clone(),
+            id.to_string(),
+            handler.clone(),
+            ips.to_vec(),
+        );
+        // The thread outlives a hook that overruns the grace period: it owns what it uses.
         let spawned = std::thread::Builder::new().name("rk-prestop".into()).spawn(move || {
-            let _ = tx.send(hooks::run(&cri, &owned_pod, &owned_c, &id_s, &h, &ips_v));
+            let target = hooks::Target {
+                cri: &cri,
+                recorder: recorder.as_ref(),
+                pod: &owned_pod,
+                container: &owned_c,
+                container_id: &id_s,
+                pod_ips: &ips_v,
+            };
+            let _ = tx.send(hooks::run(&target, &h));
         });
         if let Err(e) = spawned {
             log::error!("cannot run the preStop hook of container {} of pod {}: {e}", c.name, pod_desc(pod));

@@ -5,7 +5,11 @@
 //! version, memory size) is read once by the caller and kept here. [`NodeContext::default`]
 //! gives upstream's defaults, so callers and tests set only what differs.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use crate::api::helpers::{CPU, EPHEMERAL_STORAGE, MEMORY};
+use crate::api::quantity::Quantity;
 
 /// How cgroups are named: plain paths, or systemd slices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,7 +56,8 @@ pub struct NodeContext {
     /// `cgroupRoot`; `""` is the same as `"/"`.
     pub cgroup_root: String,
     /// Node allocatable cpu (millicores), memory and ephemeral storage (bytes): what the
-    /// downward API reports as a container's limit when it has none.
+    /// downward API reports as a container's limit when it has none. Computed at start from
+    /// the host and the reservations (`nodestatus::local_allocatable`), as the Node reports it.
     pub allocatable_cpu_milli: Option<i64>,
     pub allocatable_memory: Option<i64>,
     pub allocatable_ephemeral_storage: Option<i64>,
@@ -113,6 +118,14 @@ impl Default for NodeContext {
 }
 
 impl NodeContext {
+    /// Takes cpu, memory and ephemeral-storage from a node's `status.allocatable`.
+    pub fn with_allocatable(mut self, allocatable: &BTreeMap<String, Quantity>) -> NodeContext {
+        self.allocatable_cpu_milli = allocatable.get(CPU).and_then(Quantity::milli_value);
+        self.allocatable_memory = allocatable.get(MEMORY).and_then(Quantity::value);
+        self.allocatable_ephemeral_storage = allocatable.get(EPHEMERAL_STORAGE).and_then(Quantity::value);
+        self
+    }
+
     /// Where `Localhost` seccomp profiles live: `<root-dir>/seccomp`.
     pub fn seccomp_profile_root(&self) -> PathBuf {
         self.root_dir.join("seccomp")
@@ -144,6 +157,18 @@ mod tests {
         assert_eq!(n.cpu_cfs_quota_period_us, 100_000);
         assert!(n.cpu_cfs_quota && n.cgroups_per_qos && !n.seccomp_default);
         assert_eq!(n.seccomp_profile_root(), PathBuf::from("/var/lib/kubelet/seccomp"));
+    }
+
+    #[test]
+    fn allocatable_from_node_status() {
+        let allocatable: BTreeMap<String, Quantity> = [("cpu", "1500m"), ("memory", "2Gi"), ("pods", "110")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Quantity::parse(v).expect("quantity")))
+            .collect();
+        let n = NodeContext::default().with_allocatable(&allocatable);
+        assert_eq!(n.allocatable_cpu_milli, Some(1500));
+        assert_eq!(n.allocatable_memory, Some(2 << 30));
+        assert_eq!(n.allocatable_ephemeral_storage, None, "not reported: no default");
     }
 
     #[test]

@@ -45,9 +45,14 @@ pub fn etc_hosts_path(node: &NodeContext, uid: &str) -> PathBuf {
     pod_dir(node, uid).join("etc-hosts")
 }
 
+/// `<pod-dir>/containers`: the per-container directories.
+pub fn pod_containers_dir(node: &NodeContext, uid: &str) -> PathBuf {
+    pod_dir(node, uid).join("containers")
+}
+
 /// `<pod-dir>/containers/<name>`: per-container files (termination logs).
 pub fn containers_dir(node: &NodeContext, uid: &str, name: &str) -> PathBuf {
-    pod_dir(node, uid).join("containers").join(name)
+    pod_containers_dir(node, uid).join(name)
 }
 
 /// A fresh termination-log file for one instance of a container: upstream names it with 8
@@ -83,13 +88,6 @@ pub fn pod_uid_from_log_dir(dir_name: &str) -> &str {
     dir_name.rsplit('_').next().unwrap_or(dir_name)
 }
 
-/// The restart count of a log file name `<n>.log`, to continue numbering when the runtime
-/// lost its containers (upstream's `calcRestartCountByLogDir` reads the directory and takes
-/// the largest plus one).
-pub fn restart_count_of_log(file_name: &str) -> Option<u32> {
-    file_name.strip_suffix(".log")?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +108,7 @@ mod tests {
             PathBuf::from("/var/lib/kubelet/pods/0b6a-11/volume-subpaths")
         );
         assert_eq!(etc_hosts_path(&node, uid), PathBuf::from("/var/lib/kubelet/pods/0b6a-11/etc-hosts"));
+        assert_eq!(pod_containers_dir(&node, uid), PathBuf::from("/var/lib/kubelet/pods/0b6a-11/containers"));
         assert_eq!(
             termination_log_path(&node, uid, "app", 0xbeef),
             PathBuf::from("/var/lib/kubelet/pods/0b6a-11/containers/app/0000beef")
@@ -130,7 +129,5 @@ mod tests {
         assert_eq!(container_log_path("app", 3), "app/3.log");
         assert_eq!(pod_uid_from_log_dir("default_web_u-1"), "u-1");
         assert_eq!(pod_uid_from_log_dir("u-1"), "u-1");
-        assert_eq!(restart_count_of_log("12.log"), Some(12));
-        assert_eq!(restart_count_of_log("12.log.20240101-000000"), None);
     }
 }

@@ -9,7 +9,7 @@ use std::io;
 use super::error::RuntimeError;
 use super::logsymlink;
 use super::model::{keys, ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
-use super::paths::{etc_hosts_path, pod_dir, pod_log_dir};
+use super::paths::{etc_hosts_path, plugins_dir, pod_containers_dir, pod_dir, pod_log_dir, volumes_dir};
 use super::runtime::Runtime;
 use crate::api::core::Pod;
 use crate::cri;
@@ -88,12 +88,13 @@ impl Runtime {
         let etc_hosts = etc_hosts_path(&self.node, &status.uid);
         ignore_not_found(fs::remove_file(&etc_hosts))
             .map_err(|e| RuntimeError::io("remove", etc_hosts, e))?;
-        let dir = pod_dir(&self.node, &status.uid);
-        let containers = dir.join("containers");
+        let uid = &status.uid;
+        let containers = pod_containers_dir(&self.node, uid);
         ignore_not_found(fs::remove_dir_all(&containers))
             .map_err(|e| RuntimeError::io("remove", containers, e))?;
         // Only empty directories: a mounted volume keeps the pod directory.
-        for d in [dir.join("volumes"), dir.join("plugins"), dir.clone()] {
+        let dirs = [volumes_dir(&self.node, uid), plugins_dir(&self.node, uid), pod_dir(&self.node, uid)];
+        for d in dirs {
             if let Err(e) = ignore_not_found(fs::remove_dir(&d)) {
                 log::debug!("keeping {}: {e}", d.display());
             }

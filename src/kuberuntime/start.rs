@@ -231,7 +231,15 @@ impl Runtime {
         logsymlink::create(&log_file, &link);
 
         let post_start = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref());
-        if let Some(Err(message)) = post_start.map(|h| hooks::run(&self.cri, pod, c, &id, h, s.pod_ips)) {
+        let target = hooks::Target {
+            cri: &self.cri,
+            recorder: self.recorder.as_ref(),
+            pod,
+            container: c,
+            container_id: &id,
+            pod_ips: s.pod_ips,
+        };
+        if let Some(Err(message)) = post_start.map(|h| hooks::run(&target, h)) {
             log::warn!("postStart hook of container {} of pod {} failed: {message}", c.name, pod_desc(pod));
             // The message may carry secrets: the event does not.
             self.event(pod, c, EventType::Warning, reason::FAILED_POST_START_HOOK, "PostStartHook failed");

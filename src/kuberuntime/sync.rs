@@ -20,7 +20,7 @@ use super::error::cri_error_text;
 use super::inspect::{sandbox_ips, sandbox_status};
 use super::kill::KillRequest;
 use super::model::{ContainerState, PodStatus, SandboxState};
-use super::paths::pod_dir;
+use super::paths::{plugins_dir, pod_dir, volumes_dir};
 use super::runtime::{Runtime, SyncContext, SyncResult};
 use super::sandbox::sandbox_config;
 use super::start::{StartCtx, sync_error};
@@ -161,26 +161,30 @@ impl Runtime {
     /// Creates the pod's directories and its sandbox; `Err` is upstream's message.
     fn create_sandbox(&self, pod: &Pod, attempt: u32) -> Result<String, String> {
         let desc = pod_desc(pod);
-        let config = sandbox_config(pod, attempt, &self.node)
-            .map_err(|e| format!("Failed to generate sandbox config for pod {desc:?}: {e}"))?;
+        // Every failure is a FailedCreatePodSandBox event with the bare cause, as upstream's
+        // SyncPod records it (the node e2e FQDN spec reads that message).
+        let fail = |cause: String, message: String| {
+            let why = format!("Failed to create pod sandbox: {cause}");
+            self.recorder.pod_event(pod, "", EventType::Warning, reason::FAILED_CREATE_POD_SANDBOX, &why);
+            message
+        };
+        let config = sandbox_config(pod, attempt, &self.node).map_err(|e| {
+            fail(e.kind.to_string(), format!("Failed to generate sandbox config for pod {desc:?}: {}", e.kind))
+        })?;
         let uid = pod.metadata.uid();
-        let dir = pod_dir(&self.node, uid);
-        for d in [dir.clone(), dir.join("volumes"), dir.join("plugins")] {
-            fs::create_dir_all(&d)
-                .map_err(|e| format!("Failed to create pod directory {}: {e}", d.display()))?;
+        for d in [pod_dir(&self.node, uid), volumes_dir(&self.node, uid), plugins_dir(&self.node, uid)] {
+            fs::create_dir_all(&d).map_err(|e| {
+                fail(e.to_string(), format!("Failed to create pod directory {}: {e}", d.display()))
+            })?;
         }
-        fs::create_dir_all(&config.log_directory)
-            .map_err(|e| format!("Failed to create log directory for pod {desc:?}: {e}"))?;
+        fs::create_dir_all(&config.log_directory).map_err(|e| {
+            fail(e.to_string(), format!("Failed to create log directory for pod {desc:?}: {e}"))
+        })?;
         let req = cri::RunPodSandboxRequest { config: Some(config), runtime_handler: String::new() };
-        match self.cri.run_pod_sandbox(&req) {
-            Ok(r) => Ok(r.pod_sandbox_id),
-            Err(e) => {
-                let err = cri_error_text(&e);
-                let why = format!("Failed to create pod sandbox: {err}");
-                self.recorder.pod_event(pod, "", EventType::Warning, reason::FAILED_CREATE_POD_SANDBOX, &why);
-                Err(format!("Failed to create sandbox for pod {desc:?}: {err}"))
-            }
-        }
+        self.cri.run_pod_sandbox(&req).map(|r| r.pod_sandbox_id).map_err(|e| {
+            let err = cri_error_text(&e);
+            fail(err.clone(), format!("Failed to create sandbox for pod {desc:?}: {err}"))
+        })
     }
 
     /// Removes every instance of the pod's init containers (a new sandbox starts them over).

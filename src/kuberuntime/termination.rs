@@ -4,13 +4,14 @@
 //!
 //! Container logs are in the CRI format, one line per chunk:
 //! `2016-10-06T00:17:09.669794202Z stdout F the text` (`P` marks a partial line whose text
-//! goes on in the next chunk).
+//! goes on in the next chunk); `logs::format` parses them.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::cri;
+use crate::logs::format::Format;
 
 /// Upstream's `MaxContainerTerminationMessageLength`.
 pub const MAX_MESSAGE_BYTES: u64 = 4 * 1024;
@@ -78,30 +79,14 @@ pub fn tail_cri_log(path: &Path, lines: usize, bytes: usize) -> io::Result<Strin
     let start = all.len().saturating_sub(lines);
     let mut out = Vec::new();
     for line in all.get(start..).unwrap_or_default() {
-        if let Some((tag, text)) = parse_cri_line(line) {
-            out.extend_from_slice(text);
-            if tag != b"P" {
-                out.push(b'\n');
-            }
+        // The logs parser takes the line with its newline: a full line's content keeps it, a
+        // partial one's does not.
+        if let Ok(message) = Format::Cri.parse(&[line, &b"\n"[..]].concat()) {
+            out.extend_from_slice(&message.content);
         }
     }
     let keep = out.len().saturating_sub(bytes);
     Ok(String::from_utf8_lossy(out.get(keep..).unwrap_or_default()).into_owned())
-}
-
-/// `<time> <stream> <tags> <text>`: the partial/full tag and the text; `None` when the line
-/// is not in that format.
-fn parse_cri_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut parts = line.splitn(4, |b| *b == b' ');
-    let _time = parts.next()?;
-    let stream = parts.next()?;
-    if stream != b"stdout" && stream != b"stderr" {
-        return None;
-    }
-    let tags = parts.next()?;
-    let text = parts.next().unwrap_or_default();
-    let tag = tags.split(|b| *b == b':').next().unwrap_or_default();
-    Some((tag, text))
 }
 
 #[cfg(test)]

@@ -160,6 +160,13 @@ pub(crate) fn set_capacity(status: &mut NodeStatus, machine: &MachineInfo, limit
     }
 }
 
+/// Allocatable alone, as a Node of this machine reports it (no extended resources).
+pub(crate) fn allocatable(machine: &MachineInfo, limits: Limits<'_>) -> BTreeMap<String, Quantity> {
+    let mut status = NodeStatus::default();
+    set_capacity(&mut status, machine, limits);
+    status.allocatable
+}
+
 #[cfg(test)]
 #[path = "capacity_tests.rs"]
 mod tests;

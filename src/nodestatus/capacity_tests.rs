@@ -1,14 +1,13 @@
 use super::*;
-use crate::nodestatus::machine::{HugePages, meminfo_bytes};
+use crate::nodestatus::machine::HugePages;
 
-const MEMINFO: &str = "MemTotal:       24563412 kB\nMemFree:        1 kB\nSwapTotal:      0 kB\n";
 const GI: i64 = 1 << 30;
 const MI: i64 = 1 << 20;
 
 fn machine() -> MachineInfo {
     MachineInfo {
         cpus: 4,
-        memory_bytes: meminfo_bytes(MEMINFO, "MemTotal"),
+        memory_bytes: Some(24_563_412 * 1024),
         root_fs_bytes: Some(100 * GI),
         hugepages: vec![HugePages { page_bytes: 2 * MI, pages: 0 }, HugePages { page_bytes: GI, pages: 0 }],
         ..MachineInfo::default()
@@ -93,6 +92,31 @@ fn allocatable_subtracts_reservations_and_hard_eviction() {
     assert_eq!(status.allocatable.get("pods"), Some(&q("110")));
     assert!(!status.allocatable.contains_key("pid"), "pid is reserved but never reported");
     assert_eq!(status.capacity.get("memory"), Some(&q("24563412Ki")), "capacity is untouched");
+}
+
+#[test]
+fn allocatable_alone_is_what_the_status_reports() {
+    let reservations = Reservations {
+        memory_available: Some(Threshold::Quantity(q("100Mi"))),
+        ..Reservations::default()
+    };
+    let mut status = NodeStatus::default();
+    set_capacity(&mut status, &machine(), limits(&reservations));
+    let alone = allocatable(&machine(), limits(&reservations));
+    assert_eq!(alone, status.allocatable);
+    assert_eq!(alone.get("memory"), Some(&Quantity::from_bytes(24_563_412 * 1024 - 100 * MI)));
+    assert_eq!(alone.get("cpu").and_then(Quantity::milli_value), Some(4000));
+}
+
+#[test]
+fn local_allocatable_reads_this_host() {
+    let mut cfg = crate::nodestatus::Config::new("n", Vec::new());
+    cfg.root_dir = std::env::temp_dir();
+    cfg.reservations.kube_reserved.insert("cpu".into(), q("1m"));
+    let alone = crate::nodestatus::local_allocatable(&cfg);
+    let cpu = alone.get("cpu").and_then(Quantity::milli_value).expect("cpu");
+    assert!(cpu > 0 && cpu % 1000 == 999, "whole CPUs less 1m reserved: {cpu}");
+    assert!(alone.get("memory").and_then(Quantity::value).is_some_and(|m| m > 0), "{alone:?}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use crate::api::core::Taint;
 use crate::config::{self, FeatureGates};
 
 use super::NodeError;
+use super::capacity::Limits;
 
 /// How the Node is registered and reported.
 #[derive(Debug, Clone)]
@@ -138,6 +139,16 @@ impl Config {
         };
         config.check()?;
         Ok(config)
+    }
+
+    /// What capacity and allocatable are computed with, besides the machine.
+    pub(crate) fn capacity_limits(&self) -> Limits<'_> {
+        Limits {
+            max_pods: self.max_pods,
+            pods_per_core: self.pods_per_core,
+            local_storage_capacity_isolation: self.local_storage_capacity_isolation,
+            reservations: &self.reservations,
+        }
     }
 
     /// Refuses what the API server would refuse later: `kubernetes.io`/`k8s.io` labels a

@@ -7,6 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::stats::fs::fs_info;
+use crate::stats::host::Proc;
+
 /// One huge page size and how many pages of it the kernel holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HugePages {
@@ -63,15 +66,16 @@ impl Host {
 
     /// Everything at once; the root dir's filesystem is asked with statvfs.
     pub fn machine_info(&self, root_dir: &Path) -> MachineInfo {
-        let meminfo = self.read("/proc/meminfo").unwrap_or_default();
+        let meminfo = Proc::new(&self.path("/proc")).meminfo().unwrap_or_default();
+        let bytes = |key: &str| meminfo.get(key).and_then(|&v| i64::try_from(v).ok());
         let machine_id = match self.read_trimmed("/etc/machine-id") {
             id if id.is_empty() => self.read_trimmed("/var/lib/dbus/machine-id"),
             id => id,
         };
         MachineInfo {
             cpus: usable_cpus(),
-            memory_bytes: meminfo_bytes(&meminfo, "MemTotal"),
-            swap_bytes: meminfo_bytes(&meminfo, "SwapTotal").unwrap_or(0),
+            memory_bytes: bytes("MemTotal"),
+            swap_bytes: bytes("SwapTotal").unwrap_or(0),
             hugepages: self.hugepages(),
             root_fs_bytes: fs_capacity(root_dir),
             machine_id,
@@ -99,18 +103,6 @@ impl Host {
             .collect();
         sizes.sort_by_key(|h| h.page_bytes);
         sizes
-    }
-}
-
-/// A `/proc/meminfo` line (`MemTotal:  24563412 kB`) in bytes.
-pub(crate) fn meminfo_bytes(meminfo: &str, key: &str) -> Option<i64> {
-    let line = meminfo.lines().find(|l| l.split(':').next() == Some(key))?;
-    let mut words = line.split(':').nth(1)?.split_whitespace();
-    let value: i64 = words.next()?.parse().ok()?;
-    match words.next() {
-        Some("kB") => value.checked_mul(1024),
-        None => Some(value),
-        Some(_) => None,
     }
 }
 
@@ -147,11 +139,7 @@ fn usable_cpus() -> u32 {
 
 /// Total bytes of the filesystem holding `path`, as cAdvisor counts them.
 fn fs_capacity(path: &Path) -> Option<i64> {
-    let stats = nix::sys::statvfs::statvfs(path).ok()?;
-    // Both are 32-bit on some targets (32-bit ARM), 64-bit here.
-    #[allow(clippy::useless_conversion)]
-    let (fragment, blocks) = (u64::from(stats.fragment_size()), u64::from(stats.blocks()));
-    i64::try_from(fragment.checked_mul(blocks)?).ok()
+    i64::try_from(fs_info(path).ok()?.capacity).ok()
 }
 
 #[cfg(test)]
@@ -160,15 +148,6 @@ mod tests {
 
     const MEMINFO: &str = "MemTotal:       24563412 kB\nMemFree:        20000000 kB\n\
         MemAvailable:   22000000 kB\nSwapTotal:             0 kB\nHugePages_Total:       0\n";
-
-    #[test]
-    fn meminfo_lines() {
-        assert_eq!(meminfo_bytes(MEMINFO, "MemTotal"), Some(24_563_412 * 1024));
-        assert_eq!(meminfo_bytes(MEMINFO, "SwapTotal"), Some(0));
-        assert_eq!(meminfo_bytes(MEMINFO, "HugePages_Total"), Some(0));
-        assert_eq!(meminfo_bytes(MEMINFO, "Mem"), None, "whole keys only");
-        assert_eq!(meminfo_bytes("MemTotal: lots kB\n", "MemTotal"), None);
-    }
 
     #[test]
     fn os_release_pretty_name() {

@@ -21,6 +21,7 @@
 //! | `machine` | CPUs, memory, huge pages, root filesystem, machine/boot IDs, kernel, OS |
 //! | `capacity` | capacity and allocatable |
 //! | `runtime` | runtime readiness, handlers, features and version from CRI |
+//! | `cadence` | how often the runtime and the host are asked afresh |
 //! | `conditions` | MemoryPressure, DiskPressure, PIDPressure, Ready; node events |
 //! | `status` | the whole status (upstream's setters in order); change detection |
 //! | `patch` | the strategic merge patch between two Nodes |
@@ -34,15 +35,18 @@
 //! `kubectl describe node` (which matches events by UID) shows them and failed attempts do not
 //! repeat them.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, bounded};
 
+use crate::api::Quantity;
 use crate::cri;
 use crate::kubeclient::{Canceller, Client};
 
+mod cadence;
 mod capacity;
 mod conditions;
 pub mod config;
@@ -179,6 +183,15 @@ impl NodeHandle {
             }
         }
     }
+}
+
+/// The node's allocatable (capacity minus kubeReserved, systemReserved and the hard eviction
+/// thresholds) from the host as it is now, as the status reports it. The downward API gives
+/// it to containers without a limit; upstream reads it off its Node (or, standalone, off the
+/// Node it would register), which this status keeps equal to it.
+pub fn local_allocatable(cfg: &Config) -> BTreeMap<String, Quantity> {
+    let machine = machine::Host::real().machine_info(&cfg.root_dir);
+    capacity::allocatable(&machine, cfg.capacity_limits())
 }
 
 /// Starts `rk-node-status` and `rk-node-lease`. Fails at once on settings the API server

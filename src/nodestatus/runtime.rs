@@ -39,8 +39,8 @@ impl Default for RuntimeState {
 }
 
 impl RuntimeState {
-    /// Asks the runtime for its version and status.
-    pub fn refresh(&mut self, cri: &cri::Client, now: Instant) {
+    /// Asks the runtime for its version.
+    pub fn refresh_version(&mut self, cri: &cri::Client) {
         match cri.version(&cri::VersionRequest { version: "v1".into() }) {
             Ok(v) => {
                 self.runtime_name = v.runtime_name.clone();
@@ -51,6 +51,10 @@ impl RuntimeState {
                 self.version = format!("{}://Unknown", self.runtime_name);
             }
         }
+    }
+
+    /// Asks the runtime for its status (upstream's `updateRuntimeUp`).
+    pub fn refresh_status(&mut self, cri: &cri::Client, now: Instant) {
         match cri.status(&cri::StatusRequest::default()) {
             Ok(status) => self.apply_status(&status, now),
             Err(e) => log::warn!("Container runtime sanity check failed: {e}"),

@@ -18,7 +18,7 @@ use crate::config::FeatureGates;
 use crate::cri;
 
 use super::Pressure;
-use super::capacity::{self, Limits};
+use super::capacity;
 use super::conditions::{self, NodeEvent};
 use super::config::{Config, go_arch};
 use super::machine::MachineInfo;
@@ -60,13 +60,7 @@ pub(crate) fn set_node_status(
     let status = &mut node.status;
     status.addresses = addresses(&cfg.node_ips, &cfg.hostname);
 
-    let limits = Limits {
-        max_pods: cfg.max_pods,
-        pods_per_core: cfg.pods_per_core,
-        local_storage_capacity_isolation: cfg.local_storage_capacity_isolation,
-        reservations: &cfg.reservations,
-    };
-    capacity::set_capacity(status, seen.machine, limits);
+    capacity::set_capacity(status, seen.machine, cfg.capacity_limits());
     let info = status.node_info.get_or_insert_with(Default::default);
     let machine = seen.machine;
     info.machine_id.clone_from(&machine.machine_id);

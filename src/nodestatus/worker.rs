@@ -8,6 +8,8 @@
 //!                                                           between until it is Ready (2 min
 //!                                                           at most)
 //! ```
+//! A fast check asks the runtime's status at most every 5 s and works on the host and
+//! version as last read; see [`super::cadence`].
 //! A regular update reads the host and the runtime, computes the status on top of the Node
 //! as the API server has it, and PATCHes `nodes/<name>/status` when it changed or the report
 //! period ran out (up to five tries, each on a freshly read Node). Upstream reads the Node
@@ -24,8 +26,9 @@ use crate::api::core::Node;
 use crate::cri;
 use crate::kubeclient::{Client, PatchKind, PatchParams, ResourcePath};
 
+use super::cadence::Cadence;
 use super::conditions::{self, NodeEvent};
-use super::machine::Host;
+use super::machine::{Host, MachineInfo};
 use super::report::ReportClock;
 use super::runtime::RuntimeState;
 use super::status::{self, Memory, Observed};
@@ -36,8 +39,6 @@ const UPDATE_RETRIES: usize = 5;
 /// Upstream's nodeReadyGracePeriod: how long the fast start-up path lasts at most.
 const FAST_PERIOD: Duration = Duration::from_secs(120);
 const FAST_TICK: Duration = Duration::from_millis(100);
-/// How often the image list is read from the runtime (upstream's image cache period).
-const IMAGE_REFRESH: Duration = Duration::from_secs(30);
 const MAX_REGISTER_BACKOFF: Duration = Duration::from_secs(7);
 
 /// What one tick came to.
@@ -59,7 +60,9 @@ pub(crate) struct StatusLoop {
     memory: Memory,
     report: ReportClock,
     images: Vec<cri::Image>,
-    images_read: Option<Instant>,
+    /// The host as last read.
+    machine: Option<MachineInfo>,
+    cadence: Cadence,
     /// The Node as last returned by the API server.
     node: Option<Node>,
     /// Fast ticks until the Node is reported Ready or this passes.
@@ -91,7 +94,8 @@ impl StatusLoop {
             memory: Memory::default(),
             report,
             images: Vec::new(),
-            images_read: None,
+            machine: None,
+            cadence: Cadence::default(),
             node: None,
             fast_until: None,
             regular_due: Instant::now(),
@@ -142,22 +146,34 @@ impl StatusLoop {
         ResourcePath::core("nodes").name(&self.cfg.node_name)
     }
 
-    /// Reads the host, the runtime, the image list (if due), pressure and health, and
-    /// computes the status on top of `node`; the events of the transitions it saw.
-    fn compute(&mut self, node: &mut Node) -> Vec<NodeEvent> {
+    /// Reads what is due of the host, the runtime and the image list (see [`super::cadence`];
+    /// `regular`: not a fast check), pressure and health, and computes the status on top of
+    /// `node`; the events of the transitions it saw.
+    fn compute(&mut self, node: &mut Node, regular: bool) -> Vec<NodeEvent> {
         let now = Instant::now();
-        self.runtime.refresh(&self.deps.cri, now);
-        if self.images_read.is_none_or(|t| now.saturating_duration_since(t) >= IMAGE_REFRESH) {
+        let reads = self.cadence.due(now, regular);
+        if reads.runtime_status {
+            self.runtime.refresh_status(&self.deps.cri, now);
+        }
+        if reads.images {
             match self.deps.cri.list_images(&cri::ListImagesRequest::default()) {
                 Ok(list) => {
                     self.images = list.images;
                     status::sort_images(&mut self.images);
-                    self.images_read = Some(now);
                 }
-                Err(e) => log::info!("Failed to update the image list: {e}"),
+                Err(e) => {
+                    self.cadence.images_failed();
+                    log::info!("Failed to update the image list: {e}");
+                }
             }
         }
-        let machine = self.host.machine_info(&self.cfg.root_dir);
+        let machine = match self.machine.take() {
+            Some(machine) if !reads.version_and_machine => machine,
+            _ => {
+                self.runtime.refresh_version(&self.deps.cri);
+                self.host.machine_info(&self.cfg.root_dir)
+            }
+        };
         let seen = Observed {
             machine: &machine,
             runtime: &self.runtime,
@@ -167,7 +183,9 @@ impl StatusLoop {
             now: Time::now(),
             instant: now,
         };
-        status::set_node_status(node, &self.cfg, &seen, &mut self.memory)
+        let node_events = status::set_node_status(node, &self.cfg, &seen, &mut self.memory);
+        self.machine = Some(machine);
+        node_events
     }
 
     /// Registers (or, without registerNode, waits for) the Node; false once stopped.
@@ -215,7 +233,7 @@ impl StatusLoop {
             return self.client.get(&self.node_path()).map_err(|e| NodeError::api("get", &name, e));
         }
         let mut initial = register::initial_node(&self.cfg);
-        let node_events = self.compute(&mut initial);
+        let node_events = self.compute(&mut initial, true);
         log::info!("Attempting to register node {name}");
         let post = |node: &Node| events::post(&self.client, &name, Some(node.metadata.uid()), &node_events);
         let error = match self.client.create(&ResourcePath::core("nodes"), &initial) {
@@ -300,7 +318,7 @@ impl StatusLoop {
             self.fast_until = None;
         }
         let mut node = original.clone();
-        let node_events = self.compute(&mut node);
+        let node_events = self.compute(&mut node, !fast);
         let changed = status::status_changed(&original.status, &node.status)
             || original.metadata.labels != node.metadata.labels;
         let send = if fast {

@@ -7,6 +7,7 @@
 //! | [`der`] | DER writer and bounds-checked reader |
 //! | [`oid`] | the object identifiers we use |
 //! | [`pem`] | PEM and base64 writing; PEM reading through rustls-pki-types |
+//! | [`pair`] | a certificate chain and its key from PEM, checked to belong together |
 //! | [`key`] | ECDSA P-256 key pairs: generate, PKCS#8/SEC1 PEM, sign |
 //! | [`csr`] | PKCS#10 requests: make and read |
 //! | [`x509`] | read certificates (validity, names, SANs); Name/SAN encodings |
@@ -23,6 +24,7 @@ pub mod der;
 pub mod files;
 pub mod key;
 pub mod oid;
+pub mod pair;
 pub mod pem;
 pub mod selfsigned;
 pub mod x509;

@@ -5,6 +5,7 @@
 //! it); otherwise wait for its volumes, then let the runtime manager act (sandbox, images, containers), and ask PLEG to
 //! look again at once when something changed, so the next sync sees it without waiting a tick.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,8 +65,8 @@ impl Syncer {
         Syncer { cfg, deps }
     }
 
-    /// Compute the API status and hand it to the status manager; returns its phase.
-    fn publish_status(&self, mem: &PodMemory, pod: &Pod, runtime: &PodStatus, terminal: bool) -> Option<String> {
+    /// Compute the API status and hand it to the status manager; returns its phase and pod IPs.
+    fn publish_status(&self, mem: &PodMemory, pod: &Pod, runtime: &PodStatus, terminal: bool) -> Published {
         let uid = pod.metadata.uid.as_deref().unwrap_or_default();
         let previous = self.deps.status.get(uid);
         let probes = self.probes(uid).map(|p| p.status_results(runtime)).unwrap_or_default();
@@ -83,10 +84,28 @@ impl Syncer {
         };
         let status = status::generate(&input);
         let phase = status.phase.clone();
+        let pod_ips = status.pod_ips.iter().map(|ip| ip.ip.clone()).collect();
         let previous_phase = previous.as_ref().and_then(|p| p.phase.as_deref());
         crate::metrics::kubelet::pod_started(pod, previous_phase, phase.as_deref());
         self.deps.status.set(pod, status);
-        phase
+        Published { phase, pod_ips }
+    }
+}
+
+/// What a sync needs of the status it published.
+struct Published {
+    phase: Option<String>,
+    /// `status.podIPs`: a host network pod's are the node's.
+    pod_ips: Vec<String>,
+}
+
+/// The runtime's view with the published pod IPs, as upstream hands its runtime the API
+/// status's IPs: containers of a host network pod see the node's IPs as `status.podIP`.
+fn with_pod_ips(runtime: &PodStatus, pod_ips: Vec<String>) -> Cow<'_, PodStatus> {
+    if runtime.ips == pod_ips {
+        Cow::Borrowed(runtime)
+    } else {
+        Cow::Owned(PodStatus { ips: pod_ips, ..runtime.clone() })
     }
 }
 
@@ -133,10 +152,11 @@ impl PodSyncer for Syncer {
         {
             mirror.ensure(pod);
         }
-        let phase = self.publish_status(mem, pod, runtime, false);
-        if crate::status::phase::is_terminal_phase(phase.as_deref()) {
+        let published = self.publish_status(mem, pod, runtime, false);
+        if crate::status::phase::is_terminal_phase(published.phase.as_deref()) {
             return SyncOutcome::Terminal;
         }
+        let runtime = &*with_pod_ips(runtime, published.pod_ips);
         if let Some(p) = &self.deps.prober {
             p.add_pod(pod);
         }
@@ -211,5 +231,21 @@ impl PodSyncer for Syncer {
             Some(v) => v.teardown(pod.metadata.uid()).map_err(|e| e.to_string()),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_sees_the_published_pod_ips() {
+        let runtime = PodStatus { uid: "u1".into(), ips: vec!["10.0.0.5".into()], ..PodStatus::default() };
+        assert!(matches!(with_pod_ips(&runtime, vec!["10.0.0.5".into()]), Cow::Borrowed(_)), "unchanged: no copy");
+        // A host network pod's sandbox has no IP; its published IPs are the node's.
+        let host_network = PodStatus { uid: "u2".into(), ..PodStatus::default() };
+        let seen = with_pod_ips(&host_network, vec!["192.0.2.2".into()]);
+        assert_eq!(seen.ips, vec!["192.0.2.2".to_string()]);
+        assert_eq!(seen.uid, "u2");
     }
 }

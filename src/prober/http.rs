@@ -166,6 +166,16 @@ pub(crate) fn parse_head(head: &[u8]) -> Option<(u16, Vec<(String, String)>)> {
     Some((status, headers))
 }
 
+/// Go's error when a TLS handshake is answered in plain HTTP (upstream's lifecycle hooks
+/// then retry with HTTP).
+pub(crate) const PLAIN_HTTP_ANSWER: &str = "http: server gave HTTP response to HTTPS client";
+
+/// The TLS layer got a record that is no TLS record, as a plain HTTP answer is.
+fn answered_in_plain_http(e: &io::Error) -> bool {
+    let tls = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    matches!(tls, Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)))
+}
+
 fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock)
 }
@@ -174,7 +184,9 @@ fn is_timeout(e: &io::Error) -> bool {
 fn exchange(req: &Request, deadline: Instant) -> Result<Response, String> {
     let mut conn = connect(req, deadline)?;
     let io_err = |e: io::Error| {
-        if is_timeout(&e) {
+        if answered_in_plain_http(&e) {
+            PLAIN_HTTP_ANSWER.to_string()
+        } else if is_timeout(&e) {
             "context deadline exceeded (Client.Timeout exceeded while awaiting headers)".to_string()
         } else if e.kind() == io::ErrorKind::UnexpectedEof {
             "EOF".to_string()
@@ -248,14 +260,20 @@ fn is_redirect(status: u16) -> bool {
 
 /// Runs the probe: follows local redirects, judges the final response.
 pub(crate) fn probe(first: &Request, timeout: Duration) -> (Verdict, String) {
+    match get(first, timeout) {
+        Ok(resp) => judge(&resp),
+        Err(e) => (Verdict::Failure, e),
+    }
+}
+
+/// One GET with upstream's redirect policy (local redirects followed); the final response,
+/// or Go's error text (`Get "<url>": ...`). Lifecycle hooks use it too.
+pub(crate) fn get(first: &Request, timeout: Duration) -> Result<Response, String> {
     let deadline = Instant::now() + timeout;
     let mut req = first.clone();
     let mut hops = 0;
     let resp = loop {
-        let resp = match exchange(&req, deadline) {
-            Ok(r) => r,
-            Err(e) => return (Verdict::Failure, format!("Get \"{}\": {e}", req.url())),
-        };
+        let resp = exchange(&req, deadline).map_err(|e| format!("Get \"{}\": {e}", req.url()))?;
         let next = resp.location.as_deref().filter(|_| is_redirect(resp.status)).and_then(|l| resolve(&req, l).map(|n| (l, n)));
         let Some((location, mut next)) = next else { break resp };
         if next.host != first.host {
@@ -264,7 +282,7 @@ pub(crate) fn probe(first: &Request, timeout: Duration) -> (Verdict, String) {
         }
         hops += 1;
         if hops >= MAX_REDIRECTS {
-            return (Verdict::Failure, format!("Get \"{}\": stopped after 10 redirects", next.url()));
+            return Err(format!("Get \"{}\": stopped after 10 redirects", next.url()));
         }
         // A Host header set by the user survives relative redirects only (as Go's client).
         let relative = !location.contains("//");
@@ -273,7 +291,7 @@ pub(crate) fn probe(first: &Request, timeout: Duration) -> (Verdict, String) {
         }
         req = next;
     };
-    judge(&resp)
+    Ok(resp)
 }
 
 /// Upstream's verdict on the final response.

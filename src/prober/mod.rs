@@ -25,7 +25,7 @@
 
 mod exec;
 mod grpc;
-mod http;
+pub(crate) mod http;
 mod manager;
 mod net;
 mod run;

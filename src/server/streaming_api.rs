@@ -21,7 +21,9 @@ use std::net::TcpStream;
 use super::http::{Framing, Request, Response, response};
 use crate::api::core::Pod;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which streaming endpoint a request is for (the server's routes and the streaming proxy
+/// share it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamKind {
     Exec,
     Attach,
@@ -29,13 +31,56 @@ pub enum StreamKind {
 }
 
 impl StreamKind {
+    /// The kind of a path's first segment: `exec`, `attach` or `portForward`.
+    pub fn from_segment(segment: &str) -> Option<StreamKind> {
+        match segment {
+            "exec" => Some(StreamKind::Exec),
+            "attach" => Some(StreamKind::Attach),
+            "portForward" => Some(StreamKind::PortForward),
+            _ => None,
+        }
+    }
+
+    /// The kind of a request path, if it is a streaming one.
+    pub fn of_path(path: &str) -> Option<StreamKind> {
+        StreamKind::from_segment(path.strip_prefix('/')?.split('/').next()?)
+    }
+
     /// The first path segment, as in upstream's routes.
-    pub fn path_prefix(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             StreamKind::Exec => "exec",
             StreamKind::Attach => "attach",
             StreamKind::PortForward => "portForward",
         }
+    }
+}
+
+/// What a streaming URL names: one of the forms above, as path segments (the kind first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamPath<'a> {
+    pub kind: StreamKind,
+    pub namespace: &'a str,
+    pub pod: &'a str,
+    pub uid: Option<&'a str>,
+    /// `None` for port-forward.
+    pub container: Option<&'a str>,
+}
+
+impl<'a> StreamPath<'a> {
+    /// The path of `segments` (`["exec", ns, pod, container]`...), or `None` when they are not
+    /// one of the forms. Empty segments are the caller's to refuse or look up.
+    pub fn parse(segments: &[&'a str]) -> Option<StreamPath<'a>> {
+        let (first, rest) = segments.split_first()?;
+        let kind = StreamKind::from_segment(first)?;
+        let (namespace, pod, uid, container) = match (kind, rest) {
+            (StreamKind::PortForward, [ns, pod]) => (*ns, *pod, None, None),
+            (StreamKind::PortForward, [ns, pod, uid]) => (*ns, *pod, Some(*uid), None),
+            (StreamKind::Exec | StreamKind::Attach, [ns, pod, c]) => (*ns, *pod, None, Some(*c)),
+            (StreamKind::Exec | StreamKind::Attach, [ns, pod, uid, c]) => (*ns, *pod, Some(*uid), Some(*c)),
+            _ => return None,
+        };
+        Some(StreamPath { kind, namespace, pod, uid, container })
     }
 }
 
@@ -92,8 +137,28 @@ pub struct NotWired;
 
 impl StreamingHandler for NotWired {
     fn handle(&self, _req: &Request, kind: StreamKind, _params: StreamParams, mut conn: Upgraded) {
-        let msg = format!("{} is not implemented by this kubelet yet", kind.path_prefix());
+        let msg = format!("{} is not implemented by this kubelet yet", kind.as_str());
         // The client may be gone; nothing else to do with the connection.
         let _ = write_error(&mut conn.stream, 501, &msg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_forms() {
+        let exec = StreamPath::parse(&["exec", "ns", "web", "app"]);
+        let want = StreamPath { kind: StreamKind::Exec, namespace: "ns", pod: "web", uid: None, container: Some("app") };
+        assert_eq!(exec, Some(want));
+        let attach = StreamPath::parse(&["attach", "ns", "web", "u-1", "app"]).map(|p| (p.kind, p.uid, p.container));
+        assert_eq!(attach, Some((StreamKind::Attach, Some("u-1"), Some("app"))));
+        let forward = StreamPath::parse(&["portForward", "ns", "web", "u-1"]).map(|p| (p.kind, p.uid, p.container));
+        assert_eq!(forward, Some((StreamKind::PortForward, Some("u-1"), None)));
+        for bad in [&["exec", "ns", "web"][..], &["portForward", "ns"], &["run", "ns", "web", "app"], &[]] {
+            assert_eq!(StreamPath::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(StreamKind::of_path("/portForward/a/b").map(StreamKind::as_str), Some("portForward"));
     }
 }

@@ -19,11 +19,13 @@ use std::time::SystemTime;
 
 use rustls::crypto::{CryptoProvider, ring};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme, SupportedCipherSuite};
+
+use crate::pki::pair::{self, PairError};
 
 
 #[derive(Debug)]
@@ -249,16 +251,12 @@ impl ReloadingCert {
 fn read_pair(files: &ServingCert, provider: &CryptoProvider) -> Result<Arc<CertifiedKey>, TlsError> {
     let err = |path: &Path, detail: String| TlsError::Certificate { path: path.to_path_buf(), detail };
     let cert_pem = std::fs::read(&files.cert).map_err(|e| err(&files.cert, e.to_string()))?;
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
-        .collect::<Result<_, _>>()
-        .map_err(|e| err(&files.cert, e.to_string()))?;
-    if chain.is_empty() {
-        return Err(err(&files.cert, "no CERTIFICATE block".into()));
-    }
     let key_pem = std::fs::read(&files.key).map_err(|e| err(&files.key, e.to_string()))?;
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| err(&files.key, format!("no usable private key: {e}")))?;
-    let certified = CertifiedKey::from_der(chain, key, provider).map_err(|e| err(&files.key, e.to_string()))?;
-    Ok(Arc::new(certified))
+    match pair::certified_key(&cert_pem, &key_pem, provider) {
+        Ok(certified) => Ok(Arc::new(certified)),
+        Err(PairError::Certificate(detail)) => Err(err(&files.cert, detail)),
+        Err(PairError::Key(detail)) => Err(err(&files.key, detail)),
+    }
 }
 
 impl ResolvesServerCert for ReloadingCert {

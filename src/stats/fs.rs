@@ -18,9 +18,9 @@ pub struct FsInfo {
     pub inodes_free: u64,
 }
 
-/// The filesystem holding `path`.
-pub fn fs_info(path: &Path) -> Option<FsInfo> {
-    let s = nix::sys::statvfs::statvfs(path).ok()?;
+/// The filesystem holding `path` (the one statvfs reader: stats, node capacity, image GC).
+pub fn fs_info(path: &Path) -> std::io::Result<FsInfo> {
+    let s = nix::sys::statvfs::statvfs(path)?;
     // The counts are 32-bit on some targets (32-bit ARM), 64-bit here.
     #[allow(clippy::useless_conversion)]
     let (frag, blocks, bfree, bavail, files, ffree) = (
@@ -31,7 +31,7 @@ pub fn fs_info(path: &Path) -> Option<FsInfo> {
         u64::from(s.files()),
         u64::from(s.files_free()),
     );
-    Some(FsInfo {
+    Ok(FsInfo {
         capacity: frag.saturating_mul(blocks),
         available: frag.saturating_mul(bavail),
         used: frag.saturating_mul(blocks.saturating_sub(bfree)),

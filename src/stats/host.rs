@@ -90,7 +90,7 @@ pub fn parse_stat(text: &str) -> Option<ProcStat> {
 }
 
 /// `/proc/meminfo` in bytes (`kB` values multiplied; counts such as `HugePages_Total` as
-/// they are).
+/// they are). The one meminfo parser: stats, node capacity and emptyDir sizes use it.
 pub fn parse_meminfo(text: &str) -> HashMap<String, u64> {
     text.lines()
         .filter_map(|line| {
@@ -177,12 +177,13 @@ mod tests {
     #[test]
     fn meminfo() {
         let m = parse_meminfo(
-            "MemTotal:       24563412 kB\nMemFree:  100 kB\nHugePages_Total:       2\nBroken\n",
+            "MemTotal:       24563412 kB\nMemFree:  100 kB\nHugePages_Total:       2\nBroken\nSwapTotal: lots kB\n",
         );
         assert_eq!(m["MemTotal"], 24_563_412 * 1024);
         assert_eq!(m["MemFree"], 102_400);
         assert_eq!(m["HugePages_Total"], 2);
-        assert_eq!(m.len(), 3);
+        assert_eq!(m.len(), 3, "unparsable lines are left out");
+        assert_eq!(m.get("Mem"), None, "whole keys only");
     }
 
     const NET_DEV: &str = "\

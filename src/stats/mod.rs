@@ -18,7 +18,7 @@
 
 mod convert;
 pub mod fs;
-mod host;
+pub(crate) mod host;
 #[cfg(test)]
 mod json_tests;
 mod layout;
@@ -57,6 +57,9 @@ pub struct Config {
     /// The cgroup of all pods (`/kubepods`, `/kubepods.slice`); `None` without
     /// `cgroupsPerQOS` (then figures come from the runtime).
     pub pods_cgroup: Option<String>,
+    /// Node allocatable memory: the `pods` container's available bytes are counted against
+    /// it when its cgroup has no limit of its own.
+    pub pods_memory_limit: Option<u64>,
     /// `kubeletCgroups`; empty: our own process's cgroup.
     pub kubelet_cgroups: String,
     /// `systemCgroups`: reported as `misc` when set.
@@ -75,6 +78,7 @@ impl Default for Config {
             root_dir: PathBuf::from("/var/lib/kubelet"),
             pod_logs_dir: PathBuf::from("/var/log/pods"),
             pods_cgroup: Some("/kubepods".into()),
+            pods_memory_limit: None,
             kubelet_cgroups: String::new(),
             system_cgroups: String::new(),
             runtime_endpoint: String::new(),

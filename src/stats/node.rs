@@ -80,7 +80,7 @@ pub fn node_stats(node_name: &str, src: &NodeSources<'_>, at_ns: i64, rates: &mu
         memory: Some(memory),
         io,
         network: src.proc.net_dev("self").map(|ifs| convert::proc_network(&ifs, at_ns)),
-        fs: fs::fs_info(src.root_dir).map(|f| f.node_stats(time)),
+        fs: fs::fs_info(src.root_dir).ok().map(|f| f.node_stats(time)),
         runtime: None,
         rlimit: Some(RlimitStats {
             time,

@@ -111,7 +111,10 @@ impl Sampler {
             wanted.push(SystemContainer::of_cgroup(SYSTEM_CONTAINER_MISC, &self.cfg.system_cgroups));
         }
         if let Some(pods) = &self.cfg.pods_cgroup {
-            wanted.push(SystemContainer::of_cgroup(SYSTEM_CONTAINER_PODS, pods));
+            wanted.push(SystemContainer {
+                memory_limit: self.cfg.pods_memory_limit,
+                ..SystemContainer::of_cgroup(SYSTEM_CONTAINER_PODS, pods)
+            });
         }
         wanted.iter().filter_map(|s| s.stats(cg, &self.proc, at_ns, &mut self.rates)).collect()
     }
@@ -206,7 +209,7 @@ impl Sampler {
             proc: &self.proc,
             root_dir: &self.cfg.root_dir,
             pod_logs_dir: &self.cfg.pod_logs_dir,
-            root_fs: fs::fs_info(&self.cfg.root_dir),
+            root_fs: fs::fs_info(&self.cfg.root_dir).ok(),
             fs_by_mountpoint: &fs_by_mountpoint,
         };
         let mut out = Vec::new();
@@ -238,7 +241,7 @@ fn fs_info_cached(cache: &mut HashMap<String, FsInfo>, mountpoint: &str) -> Opti
     if let Some(f) = cache.get(mountpoint) {
         return Some(*f);
     }
-    let f = fs::fs_info(&PathBuf::from(mountpoint))?;
+    let f = fs::fs_info(&PathBuf::from(mountpoint)).ok()?;
     cache.insert(mountpoint.to_string(), f);
     Some(f)
 }

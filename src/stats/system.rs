@@ -29,6 +29,9 @@ pub struct SystemContainer {
     pub process: Option<String>,
     /// A start time known better than the cgroup's (the kubelet's own start).
     pub start_time: Option<Time>,
+    /// The memory limit to report available bytes against when the cgroup has none (node
+    /// allocatable for `pods`, which upstream's kubelet would have set as the cgroup's limit).
+    pub memory_limit: Option<u64>,
 }
 
 impl SystemContainer {
@@ -46,11 +49,11 @@ impl SystemContainer {
             return None;
         }
         let process = pc.cpu_elsewhere.then(|| pid.to_string());
-        Some(SystemContainer { name, cgroup: pc.path, process, start_time })
+        Some(SystemContainer { name, cgroup: pc.path, process, start_time, memory_limit: None })
     }
 
     pub fn of_cgroup(name: &'static str, cgroup: &str) -> SystemContainer {
-        SystemContainer { name, cgroup: cgroup.to_string(), process: None, start_time: None }
+        SystemContainer { name, cgroup: cgroup.to_string(), process: None, start_time: None, memory_limit: None }
     }
 
     /// Its figures now; `None` when the cgroup does not exist.
@@ -74,7 +77,7 @@ impl SystemContainer {
             name: self.name.to_string(),
             start_time: self.start_time.or(created).unwrap_or_default(),
             cpu,
-            memory: s.memory.map(|m| cgroup_memory(&m, None, at_ns)),
+            memory: s.memory.map(|m| cgroup_memory(&m, m.limit.or(self.memory_limit), at_ns)),
             io: cgroup_io(&s, at_ns),
             rootfs: None,
             logs: None,
@@ -140,6 +143,12 @@ mod tests {
             pods.stats(&cg, &proc, 0, &mut rates).unwrap().cpu.unwrap().usage_core_nano_seconds,
             Some(123)
         );
+        // No limit on the pods cgroup: available bytes count against node allocatable.
+        t.write("sys/fs/cgroup/memory/kubepods/memory.usage_in_bytes", "300\n");
+        t.write("sys/fs/cgroup/memory/kubepods/memory.stat", "total_inactive_file 100\n");
+        let bounded = SystemContainer { memory_limit: Some(1000), ..SystemContainer::of_cgroup("pods", "/kubepods") };
+        let memory = bounded.stats(&cg, &proc, 0, &mut rates).unwrap().memory.unwrap();
+        assert_eq!((memory.working_set_bytes, memory.available_bytes), (Some(200), Some(800)));
         assert_eq!(SystemContainer::of_cgroup("misc", "/nope").stats(&cg, &proc, 0, &mut rates), None);
         t.write("proc/78/cgroup", "4:memory:/\n2:cpuacct:/\n");
         assert_eq!(SystemContainer::of_process(&cg, "runtime", "78", None), None, "the root is the node");

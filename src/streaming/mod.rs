@@ -63,38 +63,8 @@ use crate::api::core::Pod;
 /// `ExtendWebSocketsToKubelet`. Not yet.
 pub const TRANSLATES_WEBSOCKETS: bool = false;
 
-/// Which streaming endpoint a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StreamKind {
-    Exec,
-    Attach,
-    PortForward,
-}
-
-impl StreamKind {
-    /// The kind of a path's first segment: `exec`, `attach` or `portForward`.
-    pub fn from_segment(segment: &str) -> Option<StreamKind> {
-        match segment {
-            "exec" => Some(StreamKind::Exec),
-            "attach" => Some(StreamKind::Attach),
-            "portForward" => Some(StreamKind::PortForward),
-            _ => None,
-        }
-    }
-
-    /// The kind of a request path, if it is a streaming one.
-    pub fn of_path(path: &str) -> Option<StreamKind> {
-        StreamKind::from_segment(path.strip_prefix('/')?.split('/').next()?)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamKind::Exec => "exec",
-            StreamKind::Attach => "attach",
-            StreamKind::PortForward => "portForward",
-        }
-    }
-}
+/// Which streaming endpoint a request is for: the server's, whose routes parse the same paths.
+pub use crate::server::streaming_api::StreamKind;
 
 /// How a request was answered, for the server's log and metrics.
 #[derive(Debug)]

@@ -14,6 +14,7 @@
 use std::fmt;
 
 use super::StreamKind;
+use crate::server::streaming_api::StreamPath;
 
 /// A request's query, decoded as Go's `url.ParseQuery` does: pairs split on `&`, `+` is a space,
 /// and a pair with a `;` or a bad `%` escape is dropped.
@@ -65,24 +66,19 @@ impl Target {
     /// the routes above (empty segments included: the router answers those with 404).
     pub fn parse(path: &str) -> Option<Target> {
         let mut segments = path.strip_prefix('/')?.split('/');
-        let kind = StreamKind::from_segment(segments.next()?)?;
+        let first = segments.next()?;
         let rest: Vec<String> = segments.map(|s| unescape(s, false)).collect::<Option<_>>()?;
         if rest.iter().any(String::is_empty) {
             return None;
         }
-        let (namespace, pod, uid, container) = match (kind, rest.as_slice()) {
-            (StreamKind::PortForward, [ns, pod]) => (ns, pod, "", ""),
-            (StreamKind::PortForward, [ns, pod, uid]) => (ns, pod, uid.as_str(), ""),
-            (StreamKind::Exec | StreamKind::Attach, [ns, pod, c]) => (ns, pod, "", c.as_str()),
-            (StreamKind::Exec | StreamKind::Attach, [ns, pod, uid, c]) => (ns, pod, uid.as_str(), c.as_str()),
-            _ => return None,
-        };
+        let all: Vec<&str> = std::iter::once(first).chain(rest.iter().map(String::as_str)).collect();
+        let p = StreamPath::parse(&all)?;
         Some(Target {
-            kind,
-            namespace: namespace.clone(),
-            pod: pod.clone(),
-            uid: uid.to_string(),
-            container: container.to_string(),
+            kind: p.kind,
+            namespace: p.namespace.to_string(),
+            pod: p.pod.to_string(),
+            uid: p.uid.unwrap_or_default().to_string(),
+            container: p.container.unwrap_or_default().to_string(),
         })
     }
 

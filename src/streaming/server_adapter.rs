@@ -82,7 +82,7 @@ impl<R: StreamingRuntime> StreamingHandler for Streaming<R> {
         match &served {
             Served::Proxied(super::Proxied::Upgraded(stats)) => log::debug!(
                 "{} {pod} ({}): session over after {} bytes up, {} down: {}",
-                kind.path_prefix(),
+                kind.as_str(),
                 head.header("Upgrade").unwrap_or_default(),
                 stats.up,
                 stats.down,
@@ -90,7 +90,7 @@ impl<R: StreamingRuntime> StreamingHandler for Streaming<R> {
             ),
             other => log::debug!(
                 "{} {pod} ({} {}): answered {}",
-                kind.path_prefix(),
+                kind.as_str(),
                 head.header("Upgrade").unwrap_or_default(),
                 head.header("Sec-WebSocket-Protocol").unwrap_or_default(),
                 other.status()

@@ -22,8 +22,11 @@ impl<S: PodSyncer> SyncLoop<S> {
             return;
         }
         if let Some(api) = &self.api {
-            let statics = self.pods.pods().filter(|p| crate::source::is_static_pod(p)).map(|p| super::full_name(p));
-            api.mirror.delete_orphans(statics.collect::<Vec<_>>());
+            // A removed static pod keeps its mirror pod until its containers have stopped.
+            let mut statics: Vec<String> =
+                self.pods.pods().filter(|p| crate::source::is_static_pod(p)).map(|p| super::full_name(p)).collect();
+            statics.extend(self.statics.owned_names().map(String::from));
+            api.mirror.delete_orphans(statics);
         }
         // Sandboxes and containers of pods nobody knows (deleted while we were down).
         let Some(runtime) = self.pleg.snapshot(SNAPSHOT_TIMEOUT) else {

@@ -13,10 +13,11 @@
 //!
 //! It holds nothing but dispatch: pods live in [`PodManager`], per-pod work in the workers.
 
-mod admit;
+mod admission;
 mod housekeeping;
 mod podmanager;
 mod queue;
+mod statics;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use crate::pleg::{EventKind, PlegEvent, PlegHandle};
 use crate::podworker::{Phase, PodSyncer, PodWorkers, Report, UpdateKind, Work};
 use crate::source::{ConfigEvent, Op, PodUpdate, Source};
 
+pub use admission::{SysctlAllowlist, apparmor_enabled};
 pub use podmanager::{PodManager, full_name};
 
 #[derive(Debug, Clone)]
@@ -41,6 +43,10 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// maxPods: admission refuses pods beyond this many.
     pub max_pods: usize,
+    /// The sysctls pods may set (the safe ones and allowedUnsafeSysctls).
+    pub sysctls: admission::SysctlAllowlist,
+    /// Whether the host enforces AppArmor; pods that ask for it are refused when not.
+    pub apparmor_enabled: bool,
 }
 
 pub struct Deps<S: PodSyncer> {
@@ -99,6 +105,7 @@ pub fn spawn<S: PodSyncer>(cfg: Config, deps: Deps<S>) -> std::io::Result<std::t
         volumes: deps.volumes.clone(),
         api: deps.api.clone(),
         gc: deps.gc.clone(),
+        statics: statics::StaticStarts::default(),
         cfg,
     };
     std::thread::Builder::new()
@@ -120,6 +127,7 @@ struct SyncLoop<S: PodSyncer> {
     volumes: Option<crate::volume::VolumeHandle>,
     api: Option<ApiHooks>,
     gc: Option<crate::gc::GcHandle>,
+    statics: statics::StaticStarts,
 }
 
 impl<S: PodSyncer> SyncLoop<S> {
@@ -191,6 +199,7 @@ impl<S: PodSyncer> SyncLoop<S> {
             Op::Remove => {
                 if let Some(p) = self.pods.remove(&pod) {
                     self.queue.forget(podmanager::uid(&p));
+                    self.statics.forget_waiting(podmanager::uid(&p));
                     self.workers.update(Work::new(p, UpdateKind::Remove));
                 } else if crate::source::is_mirror_pod(&pod) {
                     self.sync_static_pod_named(&full_name(&pod));
@@ -221,17 +230,41 @@ impl<S: PodSyncer> SyncLoop<S> {
         } else {
             UpdateKind::Sync
         };
+        if kind == UpdateKind::Sync && !self.may_start_static(&pod) {
+            log::info!("static pod {} ({}) waits for its predecessor to stop", full_name(&pod), podmanager::uid(&pod));
+            return;
+        }
         self.workers.update(Work::new(pod, kind));
     }
 
-    /// Upstream's admission, the parts that apply here: the pod's OS and the pod count.
+    /// A static pod starts only when no other pod of its full name still runs or stops.
+    fn may_start_static(&mut self, pod: &Arc<Pod>) -> bool {
+        if !crate::source::is_static_pod(pod) {
+            return true;
+        }
+        let workers = &self.workers;
+        let running = |uid: &str| matches!(workers.phase(uid), Some(Phase::Syncing | Phase::Terminating));
+        self.statics.try_start(&full_name(pod), pod, running)
+    }
+
+    /// A pod's containers stopped: a static pod waiting for its name may start.
+    fn start_waiting_static(&mut self, stopped_uid: &str) {
+        let Some(next) = self.statics.stopped(stopped_uid) else { return };
+        if self.pods.contains(podmanager::uid(&next)) && self.may_start_static(&next) {
+            log::info!("static pod {} ({}) starts: its predecessor stopped", full_name(&next), podmanager::uid(&next));
+            self.workers.update(Work::new(next, UpdateKind::Sync));
+        }
+    }
+
+    /// Upstream's admission, the parts that apply here: the pod's OS, the pod count, sysctls,
+    /// AppArmor.
     /// `Some(reason)` rejects.
     fn admit(&self, pod: &Pod) -> Option<(String, String)> {
         let uid = podmanager::uid(pod);
         if self.pods.contains(uid) {
             return None;
         }
-        if let Some(rejected) = admit::check_os(pod, std::env::consts::OS) {
+        if let Some(rejected) = admission::check_os(pod, std::env::consts::OS) {
             return Some(rejected);
         }
         let active = self
@@ -248,7 +281,7 @@ impl<S: PodSyncer> SyncLoop<S> {
                 ),
             ));
         }
-        None
+        self.cfg.sysctls.admit(pod).or_else(|| admission::admit_apparmor(pod, self.cfg.apparmor_enabled))
     }
 
     fn reject(&mut self, pod: Pod, (reason, message): (String, String)) {
@@ -311,6 +344,9 @@ impl<S: PodSyncer> SyncLoop<S> {
             }
         }
         self.workers.observe(&r);
+        if let Report::Terminated { uid } | Report::Finished { uid } = &r {
+            self.start_waiting_static(uid);
+        }
     }
 
     fn on_sync_tick(&mut self) {

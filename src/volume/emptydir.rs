@@ -18,6 +18,7 @@ use std::path::Path;
 
 use crate::api::core::Pod;
 use crate::api::quantity::Quantity;
+use crate::stats::host::Proc;
 use crate::kuberuntime::NodeContext;
 use crate::kuberuntime::resources::pod_resource_config;
 use crate::volume::mount::{self, MountTable};
@@ -66,10 +67,8 @@ fn node_allocatable_memory(node: &NodeContext) -> Option<i64> {
     if node.memory_capacity > 0 {
         return Some(node.memory_capacity);
     }
-    let meminfo = fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: i64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
+    let meminfo = Proc::new(Path::new("/proc")).meminfo()?;
+    i64::try_from(*meminfo.get("MemTotal")?).ok()
 }
 
 /// What SetUp of one emptyDir needs.

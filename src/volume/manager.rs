@@ -22,11 +22,11 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, Sender, never, select};
 
 use super::error::VolumeError;
-use super::mounts::{MountedVolume, PodVolumes, wants_propagation};
+use super::mounts::{MountedVolume, PodVolumes};
 use super::setup::{SetupContext, SetupOutcome, setup_pod};
 use super::spec::{self, Plugin};
 use super::token::TokenCache;
-use super::{Config, Deps, mount, teardown};
+use super::{Config, Deps, teardown};
 use crate::api::core::Pod;
 use crate::events::{EventType, reason};
 use crate::objects::ObjectChanged;
@@ -93,7 +93,6 @@ pub(super) struct Manager {
     /// Teardowns under way, with whoever waits for them.
     tearing: HashMap<String, Vec<Sender<Result<(), VolumeError>>>>,
     orphans_busy: bool,
-    root_shared: bool,
 }
 
 /// Starts the worker threads and returns the manager to run on `rk-volumes`.
@@ -115,7 +114,7 @@ pub(super) fn start(cfg: Config, deps: Deps) -> std::io::Result<(Manager, Receiv
     if !on_disk.is_empty() {
         log::info!("{} pod directories on disk; their volumes stay as they are until their pods are known or found gone", on_disk.len());
     }
-    let m = Manager { cfg, deps, jobs, pods: HashMap::new(), tearing: HashMap::new(), orphans_busy: false, root_shared: false };
+    let m = Manager { cfg, deps, jobs, pods: HashMap::new(), tearing: HashMap::new(), orphans_busy: false };
     Ok((m, done_rx))
 }
 
@@ -218,12 +217,6 @@ impl Manager {
         if needed.is_empty() {
             let _ = reply.send(Ok(self.pod_volumes(&uid, &BTreeMap::new())));
             return;
-        }
-        if !self.root_shared && wants_propagation(spec::all_containers(&pod)) {
-            match mount::make_rshared(&self.cfg.node.root_dir) {
-                Ok(()) => self.root_shared = true,
-                Err(e) => log::error!("cannot make {} a shared mount for mount propagation: {e}", self.cfg.node.root_dir.display()),
-            }
         }
         let now = Instant::now();
         let e = self.pods.entry(uid.clone()).or_insert_with(|| Entry {

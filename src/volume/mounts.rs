@@ -135,11 +135,6 @@ fn propagation(mode: Option<&str>) -> Result<MountPropagation, String> {
     }
 }
 
-/// Whether a pod needs the root directory on a shared mount (some mount propagates).
-pub fn wants_propagation<'a>(mut containers: impl Iterator<Item = &'a Container>) -> bool {
-    containers.any(|c| c.volume_mounts.iter().any(|m| matches!(m.mount_propagation.as_deref(), Some("HostToContainer" | "Bidirectional"))))
-}
-
 /// `recursiveReadOnly` (upstream's `resolveRecursiveReadOnly`).
 fn resolve_recursive_read_only(m: &VolumeMount, runtime_supports: bool) -> Result<bool, String> {
     let mode = match m.recursive_read_only.as_deref() {

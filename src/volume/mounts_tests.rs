@@ -47,8 +47,6 @@ fn plain_mounts() {
         ]
     );
     assert_eq!(m[0].host_path, s.path().join("volumes/kubernetes.io~empty-dir/cache").to_string_lossy());
-    assert!(wants_propagation(std::iter::once(&c)));
-    assert!(!wants_propagation(std::iter::once(&container(json!([{"name": "cache", "mountPath": "/c", "mountPropagation": "None"}])))));
 }
 
 #[test]

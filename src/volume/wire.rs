@@ -19,6 +19,12 @@ pub struct Api {
 /// (and are refreshed on their change notes) and tokens come from TokenRequest; without,
 /// those sources fail as upstream's do on a standalone kubelet.
 pub fn start(node: &NodeContext, sync_frequency: Duration, recorder: Arc<dyn Recorder>, api: Option<Api>) -> std::io::Result<VolumeHandle> {
+    // At start, before any volume is mounted below it (upstream's setupDataDirs): binding the
+    // root directory onto itself later would hide the mounts already made under it, which
+    // then could never be unmounted by path.
+    if let Err(e) = super::mount::make_rshared(&node.root_dir) {
+        log::error!("cannot make {} a shared mount: mount propagation will not work: {e}", node.root_dir.display());
+    }
     let cfg = Config::new(node.clone(), sync_frequency);
     let deps = match api {
         None => Deps { objects: Arc::new(NoEnvSources), tokens: None, changes: None, recorder },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 6: a downwardAPI volume shows labels and annotations (key="value" lines) and
-# resource values; an edited label appears in the file of the running container.
+# resource values (a limit the container does not set is the node's allocatable); an edited
+# label appears in the file of the running container.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/volumes.sh"
 require_env
@@ -30,6 +31,7 @@ spec:
       - {path: annotations, fieldRef: {fieldPath: metadata.annotations}}
       - {path: tier, fieldRef: {fieldPath: "metadata.labels['tier']"}}
       - {path: mem, resourceFieldRef: {containerName: c, resource: limits.memory, divisor: 1Mi}}
+      - {path: cpu, resourceFieldRef: {containerName: c, resource: limits.cpu, divisor: 1m}}
 YAML
 wait_for 40 "pod info Running" pod_phase_is info Running
 labels=$(cexec info c cat /info/labels)
@@ -38,6 +40,8 @@ annotations=$(cexec info c cat /info/annotations)
 grep -qx 'build="42"' <<<"$annotations" || fail "annotations file: $annotations"
 file_is info c /info/tier front || fail "label subscript"
 file_is info c /info/mem 64 || fail "resourceFieldRef"
+# No cpu limit and no cpu reservation: the node's allocatable is every usable CPU.
+file_is info c /info/cpu "$(( $(nproc) * 1000 ))" || fail "default cpu limit: $(cexec info c cat /info/cpu)"
 cexec info c grep -q '^tmpfs /info ' /proc/mounts || fail "downwardAPI volume not on tmpfs"
 
 id=$(cid info c)

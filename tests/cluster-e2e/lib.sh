@@ -65,6 +65,9 @@ wait_for() {
 
 node_kubeconfig() { "$RK_CLUSTER_BIN" kubelet-kubeconfig --dir "$RK_CLUSTER_DIR" --node-name "$NODE"; }
 
+# Image GC is off (--image-gc-high-threshold=100): the test images are imported once, and a disk
+# that looks full (statfs counts reserved blocks as unavailable on some machines) would have
+# rkubelet remove them between tests, as upstream's kubelet would.
 start_rkubelet() { # extra flags...
   mkdir -p "$MANIFESTS" "$ROOTDIR" "$CERTDIR"
   "$RKUBELET" \
@@ -78,6 +81,7 @@ start_rkubelet() { # extra flags...
     --port="$PORT" \
     --file-check-frequency=2s \
     --fail-cgroupv1=false --fail-swap-on=false \
+    --image-gc-high-threshold=100 \
     --v=2 "$@" >>"$KLOG" 2>&1 &
   RK_PID=$!
   wait_for 30 "rkubelet healthz" curl -sf "http://127.0.0.1:$HEALTHZ_PORT/healthz"
@@ -146,6 +150,8 @@ cleanup() {
     for _ in $(seq 1 40); do [ -z "$(mounts_below "$ROOTDIR/pods")" ] && break; sleep 0.5; done
     stop_rkubelet
   fi
+  # rkubelet bind-mounts its root directory onto itself (a shared mount): undo it.
+  for m in $(mounts_below "$WORK"); do umount -l "$m" 2>/dev/null || true; done
   k delete node "$NODE" --wait=false >/dev/null 2>&1 || true
   exit $rc
 }

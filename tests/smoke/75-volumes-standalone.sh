@@ -33,6 +33,9 @@ spec:
   - {name: host, hostPath: {path: $hostdir, type: DirectoryOrCreate}}
 YAML
 start_rkubelet
+# The root directory is made a shared mount at start, before any volume is mounted under it
+# (mount propagation; binding it later would hide the mounts already made).
+[ "$(findmnt -n -o PROPAGATION --target "$ROOTDIR")" = shared ] || fail "root dir not a shared mount: $(findmnt -n -o TARGET,PROPAGATION --target "$ROOTDIR")"
 wait_for 40 "pod vols Running" pod_phase_is vols Running
 uid=$(pod_field vols .metadata.uid)
 id=$(cri ps -o json | jq -r --arg u "$uid" '.items[] | select(.labels["io.kubernetes.pod.uid"] == $u) | .id')

@@ -42,6 +42,9 @@ wait_for() {
   fail "timed out after ${secs}s waiting for: $what"
 }
 
+# Image GC is off (--image-gc-high-threshold=100): the test images are imported once, and a disk
+# that looks full (statfs counts reserved blocks as unavailable on some machines) would have
+# rkubelet remove them between tests, as upstream's kubelet would.
 start_rkubelet() { # extra flags...
   mkdir -p "$MANIFESTS" "$ROOTDIR"
   "$RKUBELET" \
@@ -54,6 +57,7 @@ start_rkubelet() { # extra flags...
     --port="$PORT" --cert-dir="$WORK/pki" \
     --file-check-frequency=2s \
     --fail-cgroupv1=false --fail-swap-on=false \
+    --image-gc-high-threshold=100 \
     --v=2 "$@" >>"$KLOG" 2>&1 &
   RK_PID=$!
   wait_for 20 "rkubelet healthz" curl -sf "http://127.0.0.1:$HEALTHZ_PORT/healthz"
@@ -101,8 +105,12 @@ cleanup() {
     done
     stop_rkubelet
   fi
+  # rkubelet bind-mounts its root directory onto itself (a shared mount): undo it.
+  for m in $(mounts_below "$WORK"); do umount -l "$m" 2>/dev/null || true; done
   exit $rc
 }
 trap cleanup EXIT
 
+mounts_below() { awk -v d="$1/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r; }
+for m in $(mounts_below "$WORK"); do umount -l "$m" 2>/dev/null || true; done
 rm -rf "$WORK"; mkdir -p "$WORK"

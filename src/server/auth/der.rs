@@ -1,29 +1,16 @@
-//! Just enough DER to read a certificate's subject: common name, organizations and the
-//! Kubernetes UID attribute. Every read is bounds-checked; any malformation is an error.
+//! A certificate's subject as the authenticator needs it: common name, organizations and the
+//! Kubernetes UID attribute, with Go's string types. The DER is read by `pki::der`'s
+//! bounds-checked [`Reader`]; any malformation is an error.
 
 #![forbid(unsafe_code)]
 
-const SEQUENCE: u8 = 0x30;
-const SET: u8 = 0x31;
-const OID: u8 = 0x06;
-const CONTEXT_0: u8 = 0xa0;
+use crate::pki::der::{DerError, Problem, Reader, tag};
 
 /// id-at-commonName 2.5.4.3, id-at-organizationName 2.5.4.10, and Kubernetes' UID attribute
 /// 1.3.6.1.4.1.57683.2, as DER OID contents.
 const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
 const OID_O: &[u8] = &[0x55, 0x04, 0x0a];
 const OID_K8S_UID: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xc2, 0x53, 0x02];
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DerError(pub &'static str);
-
-impl std::fmt::Display for DerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "malformed certificate: {}", self.0)
-    }
-}
-
-impl std::error::Error for DerError {}
 
 /// The parts of a subject the authenticator uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,91 +21,60 @@ pub struct Subject {
     pub uids: Vec<String>,
 }
 
-/// Reads one TLV off the front of `input`: (tag, contents, rest).
-fn tlv(input: &[u8]) -> Result<(u8, &[u8], &[u8]), DerError> {
-    let (&tag, rest) = input.split_first().ok_or(DerError("truncated tag"))?;
-    if tag & 0x1f == 0x1f {
-        return Err(DerError("high tag numbers are not used in certificates"));
-    }
-    let (&first, mut rest) = rest.split_first().ok_or(DerError("truncated length"))?;
-    let len = if first < 0x80 {
-        usize::from(first)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return Err(DerError("unsupported length form"));
-        }
-        let (bytes, after) = (rest.get(..n).ok_or(DerError("truncated length"))?, rest.get(n..).unwrap_or_default());
-        rest = after;
-        bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
-    };
-    let contents = rest.get(..len).ok_or(DerError("length beyond the input"))?;
-    Ok((tag, contents, rest.get(len..).unwrap_or_default()))
-}
-
-fn expect<'a>(input: &'a [u8], want: u8, what: &'static str) -> Result<(&'a [u8], &'a [u8]), DerError> {
-    let (tag, contents, rest) = tlv(input)?;
-    if tag != want {
-        return Err(DerError(what));
-    }
-    Ok((contents, rest))
-}
-
-/// The subject of a DER certificate.
+/// The subject of a DER certificate (the rest of it is rustls' to check).
 pub fn subject(cert: &[u8]) -> Result<Subject, DerError> {
-    let (certificate, _) = expect(cert, SEQUENCE, "certificate is not a SEQUENCE")?;
-    let (tbs, _) = expect(certificate, SEQUENCE, "tbsCertificate is not a SEQUENCE")?;
-    let mut rest = tbs;
-    // [0] version (optional), serialNumber, signature, issuer, validity, then subject.
-    if rest.first() == Some(&CONTEXT_0) {
-        rest = tlv(rest)?.2;
+    let mut certificate = Reader::new(cert).nested(tag::SEQUENCE, "Certificate")?;
+    let mut tbs = certificate.nested(tag::SEQUENCE, "tbsCertificate")?;
+    tbs.read_optional(tag::context(0, true), "version")?;
+    for field in ["serialNumber", "signature", "issuer", "validity"] {
+        tbs.read_any(field)?;
     }
-    for _ in 0..4 {
-        rest = tlv(rest)?.2;
-    }
-    let (name, _) = expect(rest, SEQUENCE, "subject is not a SEQUENCE")?;
-    parse_name(name)
+    parse_name(tbs.read(tag::SEQUENCE, "subject")?)
 }
 
-fn parse_name(mut rdns: &[u8]) -> Result<Subject, DerError> {
+fn parse_name(content: &[u8]) -> Result<Subject, DerError> {
     let mut subject = Subject::default();
+    let mut rdns = Reader::new(content);
     while !rdns.is_empty() {
-        let (set, after) = expect(rdns, SET, "relative distinguished name is not a SET")?;
-        rdns = after;
-        let mut attrs = set;
+        let mut attrs = rdns.nested(tag::SET, "relative distinguished name")?;
         while !attrs.is_empty() {
-            let (attr, after) = expect(attrs, SEQUENCE, "attribute is not a SEQUENCE")?;
-            attrs = after;
-            let (oid, value) = expect(attr, OID, "attribute type is not an OID")?;
-            let (tag, contents, _) = tlv(value)?;
+            let mut attr = attrs.nested(tag::SEQUENCE, "attribute")?;
+            let oid = attr.read(tag::OID, "attribute type")?;
+            let value = attr.read_any("attribute value")?;
             if oid == OID_CN {
-                subject.common_name = string(tag, contents)?;
+                subject.common_name = string(value.tag, value.content)?;
             } else if oid == OID_O {
-                subject.organizations.push(string(tag, contents)?);
+                subject.organizations.push(string(value.tag, value.content)?);
             } else if oid == OID_K8S_UID {
-                subject.uids.push(string(tag, contents)?);
+                subject.uids.push(string(value.tag, value.content)?);
             }
         }
     }
     Ok(subject)
 }
 
+fn bad(why: &'static str) -> DerError {
+    DerError { field: "subject attribute value", problem: Problem::BadValue(why) }
+}
+
 /// The directory string types Go reads.
 fn string(tag: u8, contents: &[u8]) -> Result<String, DerError> {
     match tag {
         // UTF8String, PrintableString, IA5String
-        0x0c | 0x13 | 0x16 => String::from_utf8(contents.to_vec()).map_err(|_| DerError("string is not UTF-8")),
+        tag::UTF8_STRING | tag::PRINTABLE_STRING | tag::IA5_STRING => {
+            String::from_utf8(contents.to_vec()).map_err(|_| bad("string is not UTF-8"))
+        }
         // T61String: Go takes the bytes as ISO 8859-1.
-        0x14 => Ok(contents.iter().map(|&b| char::from(b)).collect()),
+        tag::T61_STRING => Ok(contents.iter().map(|&b| char::from(b)).collect()),
         // BMPString: UTF-16BE.
         0x1e => {
             if !contents.len().is_multiple_of(2) {
-                return Err(DerError("odd BMPString"));
+                return Err(bad("odd BMPString"));
             }
             let units: Vec<u16> = contents.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect();
-            String::from_utf16(&units).map_err(|_| DerError("invalid BMPString"))
+            String::from_utf16(&units).map_err(|_| bad("invalid BMPString"))
         }
-        _ => Err(DerError("unsupported string type")),
+        _ => Err(bad("unsupported string type")),
     }
 }
 
@@ -126,15 +82,13 @@ fn string(tag: u8, contents: &[u8]) -> Result<String, DerError> {
 mod tests {
     use super::*;
 
+    const SEQUENCE: u8 = tag::SEQUENCE;
+    const SET: u8 = tag::SET;
+    const OID: u8 = tag::OID;
+    const CONTEXT_0: u8 = tag::context(0, true);
+
     fn tlv_bytes(tag: u8, contents: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        if contents.len() < 0x80 {
-            out.push(contents.len() as u8);
-        } else {
-            out.extend_from_slice(&[0x82, (contents.len() >> 8) as u8, contents.len() as u8]);
-        }
-        out.extend_from_slice(contents);
-        out
+        crate::pki::der::tlv(tag, contents)
     }
 
     fn attr(oid: &[u8], tag: u8, value: &[u8]) -> Vec<u8> {

@@ -65,7 +65,7 @@ impl X509Authenticator {
     /// certificate does not verify.
     pub fn authenticate(&self, chain: &[CertificateDer<'static>]) -> Result<Option<User>, String> {
         let Some((leaf, intermediates)) = chain.split_first() else { return Ok(None) };
-        let subject = der::subject(leaf).map_err(|e| e.to_string())?;
+        let subject = der::subject(leaf).map_err(|e| format!("malformed certificate: {e}"))?;
         let verifier = self.current();
         if let Err(e) = verifier.verify_client_cert(leaf, intermediates, UnixTime::now()) {
             return Err(format!("verifying certificate CN={:?} failed: {e}", subject.common_name));

@@ -1,17 +1,19 @@
 //! `GET /containerLogs/{ns}/{pod}/{container}`: query parameters as upstream decodes and
 //! validates them (v1 PodLogOptions), the container chosen from the pod's status as
-//! upstream's `validateContainerLogStatus`, then the log file streamed.
+//! upstream's `validateContainerLogStatus`, then the log file streamed by
+//! [`crate::logs::read`].
 
+use std::io::{self, Write};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use super::logreader::{self, ReadOptions};
 use super::{Deps, allow, find_pod};
 use crate::api::MicroTime;
+use crate::logs::{self, LogReader, Next, ReadOptions};
 use crate::api::core::{ContainerStatus, Pod};
 use crate::server::http::response::TEXT;
 use crate::server::http::{Request, Response};
-use crate::server::listener::Outcome;
+use crate::server::listener::{BodyWriter, Outcome};
 
 /// The v1 PodLogOptions the kubelet acts on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -130,13 +132,35 @@ fn has_container(pod: &Pod, name: &str) -> bool {
     s.containers.iter().chain(&s.init_containers).any(|c| c.name == name) || s.ephemeral_containers.iter().any(|c| c.common.name == name)
 }
 
-/// How often a following reader asks whether the container still runs.
-const RUNNING_CHECK: Duration = Duration::from_secs(1);
+/// How long a follower waits at the end of the file before it looks for its client.
+const FOLLOW_WAIT: Duration = Duration::from_millis(500);
 
 pub fn serve(d: &Deps, req: &Request, segments: &[&str]) -> Outcome {
     match prepare(d, req, segments) {
         Ok(o) => o,
         Err(r) => Outcome::Reply(r),
+    }
+}
+
+/// Writes the lines as they come; while following, flushes and looks for the client at
+/// each pause.
+fn stream(mut reader: LogReader, w: &mut BodyWriter<'_>) -> io::Result<()> {
+    let mut wait = Duration::ZERO;
+    loop {
+        match reader.next_line(wait).map_err(io::Error::other)? {
+            Next::Line(line) => {
+                w.write_all(&line.bytes)?;
+                wait = Duration::ZERO;
+            }
+            Next::End => return w.flush(),
+            Next::Idle => {
+                w.flush()?;
+                if w.client_gone() {
+                    return Ok(());
+                }
+                wait = FOLLOW_WAIT;
+            }
+        }
     }
 }
 
@@ -169,31 +193,23 @@ fn prepare(d: &Deps, req: &Request, segments: &[&str]) -> Result<Outcome, Respon
     }
     let id = log_container_id(&pod, container, opts.previous).map_err(|e| Response::text(400, e))?;
     let log = d.host.container_log(&id).map_err(|e| Response::text(400, e))?;
-    let since = match (opts.since_seconds, opts.since_time) {
-        (Some(s), _) => Some(MicroTime::from(SystemTime::now() - Duration::from_secs(u64::try_from(s).unwrap_or(0)))),
-        (None, t) => t,
-    };
+    let since_time = opts.since_time.map(SystemTime::from);
     let read = ReadOptions {
-        since,
-        tail: opts.tail_lines.and_then(|t| u64::try_from(t).ok()),
-        limit: opts.limit_bytes.and_then(|l| u64::try_from(l).ok()),
+        since: ReadOptions::since(opts.since_seconds, since_time, SystemTime::now()),
+        tail_lines: opts.tail_lines,
+        limit_bytes: opts.limit_bytes,
         follow: opts.follow,
         timestamps: opts.timestamps,
     };
     let host = d.host.clone();
     let path = log.path;
-    let body = Box::new(move |w: &mut crate::server::listener::BodyWriter<'_>| {
-        let mut checked = Instant::now();
-        let mut running = log.running;
+    let body = Box::new(move |w: &mut BodyWriter<'_>| {
         let host: Arc<dyn super::Host> = host;
-        let mut keep_following = |w: &mut crate::server::listener::BodyWriter<'_>| {
-            if checked.elapsed() >= RUNNING_CHECK {
-                checked = Instant::now();
-                running = host.container_log(&id).map(|l| l.running).unwrap_or(false);
-            }
-            running && !w.client_gone()
-        };
-        logreader::read(&path, &read, w, &mut keep_following)
+        let mut known = Some(log.running);
+        // The logs reader asks at most once a second while it waits at the end of the file.
+        let running = move || known.take().unwrap_or_else(|| host.container_log(&id).is_ok_and(|l| l.running));
+        let reader = logs::read(&path, &read).map_err(io::Error::other)?;
+        stream(reader.with_liveness(Box::new(running)), w)
     });
     Ok(Outcome::Stream { status: 200, headers: vec![("Content-Type".into(), TEXT.into())], length: None, body })
 }

@@ -15,13 +15,11 @@
 
 mod containerlogs;
 mod info;
-mod logreader;
 mod pods;
 mod run;
 mod syslogs;
 
 pub use containerlogs::{LogOptions, parse_log_options};
-pub use logreader::ReadOptions;
 
 use std::path::PathBuf;
 use std::sync::Arc;

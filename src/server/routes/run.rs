@@ -4,7 +4,7 @@
 use super::{Deps, allow, find_pod};
 use crate::server::http::{Request, Response};
 use crate::server::listener::Outcome;
-use crate::server::streaming_api::{StreamKind, StreamParams};
+use crate::server::streaming_api::{StreamKind, StreamParams, StreamPath};
 
 /// `POST /run/{ns}/{pod}[/{uid}]/{container}?cmd=...`: the command's stdout then stderr.
 pub fn run(d: &Deps, req: &Request, segments: &[&str]) -> Response {
@@ -51,14 +51,8 @@ fn container_id(d: &Deps, namespace: &str, pod_name: &str, container: &str) -> R
 /// pod is known.
 pub fn streaming(d: &Deps, req: Request, segments: &[&str]) -> Outcome {
     let reply = Outcome::Reply;
-    let (kind, namespace, pod_name, uid, container) = match segments {
-        ["exec", ns, pod, c] => (StreamKind::Exec, *ns, *pod, None, Some(*c)),
-        ["exec", ns, pod, uid, c] => (StreamKind::Exec, *ns, *pod, Some(*uid), Some(*c)),
-        ["attach", ns, pod, c] => (StreamKind::Attach, *ns, *pod, None, Some(*c)),
-        ["attach", ns, pod, uid, c] => (StreamKind::Attach, *ns, *pod, Some(*uid), Some(*c)),
-        ["portForward", ns, pod] => (StreamKind::PortForward, *ns, *pod, None, None),
-        ["portForward", ns, pod, uid] => (StreamKind::PortForward, *ns, *pod, Some(*uid), None),
-        _ => return reply(Response::not_found()),
+    let Some(StreamPath { kind, namespace, pod: pod_name, uid, container }) = StreamPath::parse(segments) else {
+        return reply(Response::not_found());
     };
     if let Err(r) = allow(&req, &["GET", "POST"]) {
         return reply(r);
