@@ -7,6 +7,7 @@
 //!        │                                                   └─ no:  dead beyond the newest per name, idle sandboxes beyond the newest
 //!        └─► image refs of every container (for the image GC's usage record)
 //!  <podLogsDir>/<ns>_<name>_<uid> of removable pods ─► removed
+//!  /var/log/containers/*.log pointing nowhere, of containers not running ─► removed
 //! ```
 //! Sandboxes and containers without our pod UID label are not ours and stay (upstream would
 //! collect unlabelled dead containers too).
@@ -17,10 +18,11 @@ use std::path::Path;
 
 use super::{GcError, PodSnapshot};
 use crate::cri;
+use crate::kuberuntime::logsymlink;
 use crate::kuberuntime::model::keys;
 use crate::kuberuntime::paths::pod_uid_from_log_dir;
 use crate::kuberuntime::{
-    ContainerStatus, PodStatus, Runtime, SandboxStatus, container_state, evictable, sandbox_state,
+    ContainerState, ContainerStatus, PodStatus, Runtime, SandboxStatus, container_state, evictable, sandbox_state,
 };
 
 /// What one pass did.
@@ -84,6 +86,13 @@ pub fn collect_containers(
                 first_error.get_or_insert(e);
             }
         }
+    }
+    // Symlinks whose log went with its pod's log directory, or with a runtime that lost the
+    // container (a running container's log may be mid-rotation: its link stays).
+    let alive = |id: &str| containers.iter().any(|c| c.id.starts_with(id) && container_state(c.state) != ContainerState::Exited);
+    let links = logsymlink::remove_dangling(&runtime.node().container_logs_dir, &alive);
+    if links > 0 {
+        log::debug!("removed {links} dangling container log symlinks");
     }
     first_error.map_or(Ok(out), Err)
 }

@@ -59,6 +59,7 @@ impl Harness {
             node_name: "node1".into(),
             root_dir: root.join("kubelet"),
             pod_logs_dir: root.join("pods-logs"),
+            container_logs_dir: root.join("containers-logs"),
             ..Default::default()
         };
         let events = Arc::new(Events::default());

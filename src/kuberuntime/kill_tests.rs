@@ -129,3 +129,59 @@ fn remove_pod_leaves_nothing() {
     assert!(!node.pod_logs_dir.join("default_web_uid-rm").exists());
     assert!(!node.root_dir.join("pods/uid-rm").exists());
 }
+
+#[test]
+fn sidecars_take_their_turn_in_reverse_order_after_the_app_containers() {
+    let mut p = pod("uid-order", &["app"]);
+    p.spec.init_containers = ["s1", "s2", "s3"]
+        .iter()
+        .map(|n| Container { name: (*n).into(), restart_policy: Some("Always".into()), ..Default::default() })
+        .collect();
+    let order = Ordering::new(&p, &["app", "s1", "s2", "s3"]);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::scope(|scope| {
+        for name in ["s1", "s2", "s3"] {
+            let (order, tx) = (&order, tx.clone());
+            scope.spawn(move || {
+                assert_eq!(order.wait_for_turn(name, 10), 0, "{name} waits far less than a second");
+                tx.send(name).expect("send");
+                order.terminated(name);
+            });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        tx.send("app").expect("send");
+        order.terminated("app");
+    });
+    let got: Vec<&str> = rx.try_iter().collect();
+    assert_eq!(got, ["app", "s3", "s2", "s1"]);
+}
+
+#[test]
+fn a_sidecars_wait_ends_with_the_grace_period() {
+    let mut p = pod("uid-wait", &["app"]);
+    p.spec.init_containers =
+        vec![Container { name: "side".into(), restart_policy: Some("Always".into()), ..Default::default() }];
+    let order = Ordering::new(&p, &["app", "side"]);
+    let start = Instant::now();
+    assert_eq!(order.wait_for_turn("side", 1), 1, "waited the whole grace period for an app that never stops");
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(order.wait_for_turn("app", 1), 0, "app containers wait for nobody");
+    let stopped = Ordering::new(&p, &["side"]);
+    assert_eq!(stopped.wait_for_turn("side", 5), 0, "a container that is not running is no prerequisite");
+}
+
+#[test]
+fn removing_a_container_removes_its_log_symlink() {
+    let mut h = Harness::new("logsymlink");
+    let p = pod("uid-link", &["app"]);
+    let status = running_pod(&mut h, &p);
+    let c = status.container("app").expect("app");
+    let log = h.root.join("app.log");
+    std::fs::write(&log, "x").expect("log");
+    let node = h.runtime.node();
+    let link = super::super::logsymlink::symlink_path(&node.container_logs_dir, "web", "default", "app", &c.id);
+    super::super::logsymlink::create(&log, &link);
+    assert!(std::fs::symlink_metadata(&link).is_ok());
+    h.runtime.remove_pod(&status).expect("removed");
+    assert!(std::fs::symlink_metadata(&link).is_err(), "the symlink went with its container");
+}

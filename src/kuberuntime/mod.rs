@@ -15,6 +15,7 @@
 //! | [`resources`], [`security`], [`cgroup`] | cgroup resources, security context, cgroup names |
 //! | [`labels`], [`hash`] | identity labels/annotations and the spec hash |
 //! | [`paths`] | pod directories and log paths |
+//! | [`logsymlink`] | the legacy `/var/log/containers/*.log` symlinks |
 //! | [`build_error`] | [`BuildError`]: why a config could not be built |
 //!
 //! The runtime operations a pod worker calls, on a [`Runtime`] shared by all workers:
@@ -49,6 +50,7 @@ pub mod image;
 mod inspect;
 mod kill;
 pub mod labels;
+pub mod logsymlink;
 pub mod model;
 pub mod node;
 pub mod paths;

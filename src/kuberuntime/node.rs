@@ -48,6 +48,9 @@ pub struct NodeContext {
     pub root_dir: PathBuf,
     /// `podLogsDir`.
     pub pod_logs_dir: PathBuf,
+    /// Where the legacy per-container log symlinks go: upstream's fixed `/var/log/containers`
+    /// (a field so that tests can point it elsewhere).
+    pub container_logs_dir: PathBuf,
     pub cgroup_driver: CgroupDriver,
     pub cgroups_per_qos: bool,
     /// `cgroupRoot`; `""` is the same as `"/"`.
@@ -92,6 +95,7 @@ impl Default for NodeContext {
             resolv_conf: String::new(),
             root_dir: PathBuf::from("/var/lib/kubelet"),
             pod_logs_dir: PathBuf::from("/var/log/pods"),
+            container_logs_dir: PathBuf::from(super::logsymlink::CONTAINER_LOGS_DIR),
             cgroup_driver: CgroupDriver::Cgroupfs,
             cgroups_per_qos: true,
             cgroup_root: "/".to_string(),
@@ -149,6 +153,7 @@ mod tests {
         let n = NodeContext::default();
         assert_eq!(n.root_dir, PathBuf::from("/var/lib/kubelet"));
         assert_eq!(n.pod_logs_dir, PathBuf::from("/var/log/pods"));
+        assert_eq!(n.container_logs_dir, PathBuf::from("/var/log/containers"));
         assert_eq!(n.cpu_cfs_quota_period_us, 100_000);
         assert!(n.cpu_cfs_quota && n.cgroups_per_qos && !n.seccomp_default);
         assert_eq!(n.seccomp_profile_root(), PathBuf::from("/var/lib/kubelet/seccomp"));

@@ -7,7 +7,8 @@ use std::fs;
 use std::io;
 
 use super::error::RuntimeError;
-use super::model::{ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
+use super::logsymlink;
+use super::model::{keys, ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
 use super::paths::{etc_hosts_path, plugins_dir, pod_containers_dir, pod_dir, pod_log_dir, volumes_dir};
 use super::runtime::Runtime;
 use crate::api::core::Pod;
@@ -25,8 +26,18 @@ fn ignore_not_found(r: io::Result<()>) -> io::Result<()> {
 }
 
 impl Runtime {
-    /// Removes one container (stopped or not; NotFound counts as done).
+    /// Removes one container (stopped or not; NotFound counts as done) and its legacy log
+    /// symlink, named from the container's identity labels (as upstream's removeContainerLog).
     pub(crate) fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
+        let req = cri::ContainerStatusRequest { container_id: id.to_string(), verbose: false };
+        let link = self.cri.container_status(&req).ok().and_then(|r| r.status).map(|s| {
+            let label = |k: &str| s.labels.get(k).map_or("", String::as_str).to_string();
+            let dir = &self.node.container_logs_dir;
+            logsymlink::symlink_path(dir, &label(keys::POD_NAME), &label(keys::POD_NAMESPACE), &label(keys::CONTAINER_NAME), id)
+        });
+        if let Some(Err(e)) = link.as_deref().map(logsymlink::remove) {
+            log::warn!("cannot remove the log symlink of container {id}: {e}");
+        }
         match self.cri.remove_container(&cri::RemoveContainerRequest { container_id: id.to_string() }) {
             Err(e) if !e.is_not_found() => Err(RuntimeError::cri(format!("container {id}"), e)),
             _ => Ok(()),

@@ -27,6 +27,7 @@ use super::hosts::{
 use super::image::EnsureImage;
 use super::kill::{KillRequest, field_path};
 use super::labels::termination_message_path;
+use super::logsymlink;
 use super::model::{ContainerState, PodStatus};
 use super::paths::{container_log_dir, etc_hosts_path, termination_log_path};
 use super::runtime::{Runtime, SyncContext, SyncResult};
@@ -203,6 +204,7 @@ impl Runtime {
             target_container_id,
         };
         let config = container_config(&inputs).map_err(|e| config_error(e.message()))?;
+        let log_file = Path::new(&s.sandbox_config.log_directory).join(&config.log_path);
 
         let create = cri::CreateContainerRequest {
             pod_sandbox_id: s.sandbox_id.to_string(),
@@ -225,6 +227,8 @@ impl Runtime {
             return Err((StartFailure::RunContainerError, message));
         }
         self.event(pod, c, EventType::Normal, reason::STARTED, "Container started");
+        let link = logsymlink::symlink_path(&self.node.container_logs_dir, m.name(), m.namespace(), &c.name, &id);
+        logsymlink::create(&log_file, &link);
 
         let post_start = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref());
         let target = hooks::Target {

@@ -68,6 +68,10 @@ pub fn generate(input: &GenerateInput) -> PodStatus {
         true,
     );
     let mut app = containers::convert(&src, &pod.spec.containers, &old.container_statuses, false);
+    // Ephemeral containers: like app containers (sorted by name), but no part of the phase,
+    // the conditions or the probes.
+    let ephemeral: Vec<_> = pod.spec.ephemeral_containers.iter().map(|e| e.common.clone()).collect();
+    let ephemeral = containers::convert(&src, &ephemeral, &old.ephemeral_container_statuses, false);
 
     let initialized = app_container_in_newest_sandbox(pod, input.runtime);
     let mut s = PodStatus {
@@ -99,6 +103,7 @@ pub fn generate(input: &GenerateInput) -> PodStatus {
     s.conditions = conditions::build(&inputs);
     s.init_container_statuses = init;
     s.container_statuses = app;
+    s.ephemeral_container_statuses = ephemeral;
 
     set_ips(&mut s, input, old);
     s.start_time = Some(
@@ -245,7 +250,8 @@ fn truncate_messages(s: &mut PodStatus, pod: &Pod) {
     let all = s
         .init_container_statuses
         .iter_mut()
-        .chain(s.container_statuses.iter_mut());
+        .chain(s.container_statuses.iter_mut())
+        .chain(s.ephemeral_container_statuses.iter_mut());
     for cs in all {
         for state in cs.state.iter_mut().chain(cs.last_state.iter_mut()) {
             if let Some(message) = state.terminated.as_mut().and_then(|t| t.message.as_mut()) {

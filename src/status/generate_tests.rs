@@ -289,3 +289,22 @@ fn observed_generation_and_message_truncation() {
     truncate_at_char(&mut multibyte, 5);
     assert_eq!(multibyte, "éé");
 }
+
+#[test]
+fn ephemeral_containers_get_statuses_but_no_say_in_phase_or_readiness() {
+    let mut p = pod(&["app"]);
+    let debug = |name: &str| crate::api::core::EphemeralContainer { common: container(name), target_container_name: None };
+    p.spec.ephemeral_containers = vec![debug("debugger"), debug("another")];
+    let w = World::new(p, runtime(vec![rt_running("app", "c1", 10, 0), rt_exited("debugger", "d1", 20, 1, "Error")]));
+    let s = w.at(100, None);
+    assert_eq!(s.phase.as_deref(), Some("Running"), "an exited ephemeral container does not end the pod");
+    assert_eq!(cond(&s, READY).status, "True");
+    let names: Vec<&str> = s.ephemeral_container_statuses.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["another", "debugger"], "sorted by name, as upstream");
+    assert_eq!(waiting_reason(&s.ephemeral_container_statuses[0]), Some("ContainerCreating"));
+    let t = terminated_of(&s.ephemeral_container_statuses[1]);
+    assert_eq!((t.exit_code, t.container_id.as_deref()), (1, Some("containerd://d1")));
+    assert_eq!(s.container_statuses.len(), 1);
+    let json = serde_json::to_value(&s).expect("serialize");
+    assert_eq!(json["ephemeralContainerStatuses"][1]["name"], "debugger");
+}

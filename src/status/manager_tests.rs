@@ -315,3 +315,25 @@ fn reconcile_writes_again_when_the_api_differs() {
     );
     h.stop();
 }
+
+#[test]
+fn a_rejected_pod_is_written_failed_and_finished_with_its_reason() {
+    // The sync loop's admission: set Failed with the reason, then mark terminated at once.
+    let (h, rx) = scripted(vec![], Duration::from_secs(60));
+    let p = named("wrong-os", "default", "u7");
+    let rejected = PodStatus {
+        reason: Some("PodOSNotSupported".into()),
+        message: Some("Failed to admit pod as the OS field doesn't match node OS".into()),
+        ..phase("Failed")
+    };
+    h.set(&p, rejected);
+    h.mark_terminated(&p);
+    let mut last = rx.recv_timeout(Duration::from_secs(5)).expect("sync");
+    while let Ok(next) = rx.recv_timeout(Duration::from_millis(200)) {
+        last = next;
+    }
+    assert_eq!(last, ("u7".to_string(), Some("Failed".to_string()), true));
+    let stored = h.get("u7").expect("kept");
+    assert_eq!(stored.reason.as_deref(), Some("PodOSNotSupported"));
+    h.stop();
+}

@@ -1,6 +1,9 @@
-//! Pod admission checks beyond the pod count: sysctls and AppArmor (upstream's
-//! `sysctl.patternAllowlist` and `appArmorAdmitHandler`). A rejected pod fails with the
-//! returned reason and message and never runs.
+//! Pod admission checks beyond the pod count: the pod's OS, sysctls and AppArmor (upstream's
+//! predicate admit handler's OS checks, `sysctl.patternAllowlist` and `appArmorAdmitHandler`).
+//! A rejected pod fails with the returned reason and message and never runs.
+//!
+//! The node's OS is the one we were built for; upstream keeps its node's `kubernetes.io/os`
+//! label at `runtime.GOOS`, so comparing with [`std::env::consts::OS`] is the same test.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -189,6 +192,28 @@ fn container_profile(c: &Container) -> Option<&AppArmorProfile> {
 
 fn all_containers(pod: &Pod) -> impl Iterator<Item = &Container> {
     pod.spec.init_containers.iter().chain(pod.spec.containers.iter())
+}
+
+/// Rejected: the pod's `kubernetes.io/os` label names another OS.
+pub const POD_OS_SELECTOR_MISMATCH: &str = "PodOSSelectorNodeLabelDoesNotMatch";
+/// Rejected: the pod's `spec.os.name` names another OS.
+pub const POD_OS_NOT_SUPPORTED: &str = "PodOSNotSupported";
+
+const OS_LABEL: &str = "kubernetes.io/os";
+
+/// `Some((reason, message))` when the pod cannot run on a node of OS `node_os`.
+pub fn check_os(pod: &Pod, node_os: &str) -> Option<(String, String)> {
+    // Upstream looks at the pod's own labels here (not its node selector): same test.
+    if pod.metadata.labels.get(OS_LABEL).is_some_and(|os| os != node_os) {
+        return Some((
+            POD_OS_SELECTOR_MISMATCH.into(),
+            "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label".into(),
+        ));
+    }
+    if pod.spec.os.as_ref().is_some_and(|os| os.name != node_os) {
+        return Some((POD_OS_NOT_SUPPORTED.into(), "Failed to admit pod as the OS field doesn't match node OS".into()));
+    }
+    None
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::api::core::PodOS;
 
 fn pod(v: serde_json::Value) -> Pod {
     serde_json::from_value(v).expect("pod")
@@ -67,4 +68,36 @@ fn apparmor_needs_a_host_that_enforces_it() {
     let mut running = field.clone();
     running.status.phase = Some("Running".into());
     assert_eq!(admit_apparmor(&running, false), None, "only pending pods are checked");
+}
+
+fn os_pod(os: Option<&str>, label: Option<&str>) -> Pod {
+    let mut p = Pod::default();
+    p.spec.os = os.map(|n| PodOS { name: n.into() });
+    if let Some(l) = label {
+        p.metadata.labels.insert(OS_LABEL.into(), l.into());
+    }
+    p
+}
+
+#[test]
+fn a_pod_without_os_is_admitted() {
+    assert_eq!(check_os(&os_pod(None, None), "linux"), None);
+}
+
+#[test]
+fn a_pod_for_this_os_is_admitted() {
+    assert_eq!(check_os(&os_pod(Some("linux"), Some("linux")), "linux"), None);
+}
+
+#[test]
+fn a_pod_for_another_os_is_rejected_as_not_supported() {
+    let (reason, message) = check_os(&os_pod(Some("windows"), None), "linux").expect("rejected");
+    assert_eq!(reason, "PodOSNotSupported");
+    assert_eq!(message, "Failed to admit pod as the OS field doesn't match node OS");
+}
+
+#[test]
+fn the_os_label_is_checked_first() {
+    let (reason, _) = check_os(&os_pod(Some("windows"), Some("windows")), "linux").expect("rejected");
+    assert_eq!(reason, "PodOSSelectorNodeLabelDoesNotMatch");
 }

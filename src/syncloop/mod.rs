@@ -256,12 +256,16 @@ impl<S: PodSyncer> SyncLoop<S> {
         }
     }
 
-    /// Upstream's admission, the parts that apply here: the pod count, sysctls, AppArmor.
+    /// Upstream's admission, the parts that apply here: the pod's OS, the pod count, sysctls,
+    /// AppArmor.
     /// `Some(reason)` rejects.
     fn admit(&self, pod: &Pod) -> Option<(String, String)> {
         let uid = podmanager::uid(pod);
         if self.pods.contains(uid) {
             return None;
+        }
+        if let Some(rejected) = admission::check_os(pod, std::env::consts::OS) {
+            return Some(rejected);
         }
         let active = self
             .pods
@@ -289,6 +293,9 @@ impl<S: PodSyncer> SyncLoop<S> {
             ..Default::default()
         };
         self.status.set(&pod, status);
+        // Nothing of it can run: the Failed phase may go to the API server at once (upstream:
+        // a pod without a worker cannot have running containers).
+        self.status.mark_terminated(&pod);
         // Known, so later updates of it are not admitted again; never run.
         self.pods.upsert(pod);
     }
