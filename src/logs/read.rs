@@ -30,6 +30,9 @@ const MAX_RAW_LINE: u64 = 1024 * 1024;
 const ALIVE_CHECK: Duration = Duration::from_secs(1);
 /// The longest a follower waits before looking again (upstream's forced check period).
 const FORCE_CHECK: Duration = Duration::from_secs(1);
+/// How long the old file is still read after a rotation (its writer moves over just after
+/// creating the new file).
+const ROTATION_DRAIN: Duration = Duration::from_millis(250);
 
 /// What to read (upstream's `LogOptions`, from the API's `PodLogOptions`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,8 +107,9 @@ pub struct LogReader {
     alive_checked: Option<Instant>,
     /// The container stopped: read to the end once more, then stop.
     draining: bool,
-    /// The path names a new file; the old one gets one more read before the switch.
-    rotation_seen: bool,
+    /// When the path was first seen naming a new file: the old one is read until
+    /// [`ROTATION_DRAIN`] after that, then the reader switches.
+    rotation_seen: Option<Instant>,
 }
 
 /// Opens a container log file (symlinks resolved) for reading with `opts`.
@@ -132,7 +136,7 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<LogReader, LogError> {
         alive: None,
         alive_checked: None,
         draining: false,
-        rotation_seen: false,
+        rotation_seen: None,
     })
 }
 
@@ -244,11 +248,17 @@ impl LogReader {
         if (meta.dev(), meta.ino()) == self.id {
             return Ok(false);
         }
-        if !self.rotation_seen {
-            self.rotation_seen = true;
-            return Ok(true);
+        // The runtime creates the new file before it stops writing to the old one: keep
+        // draining the old file for a moment after the new one appears.
+        match self.rotation_seen {
+            None => {
+                self.rotation_seen = Some(Instant::now());
+                return Ok(true);
+            }
+            Some(seen) if seen.elapsed() < ROTATION_DRAIN => return Ok(false),
+            Some(_) => {}
         }
-        self.rotation_seen = false;
+        self.rotation_seen = None;
         let Ok(file) = File::open(&self.path) else { return Ok(false) };
         let meta =
             file.metadata().map_err(|error| LogError::Io { op: "stat", path: self.path.clone(), error })?;
