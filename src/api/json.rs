@@ -12,3 +12,16 @@ use serde::de::DeserializeOwned;
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
+
+/// Encodes `value` as compact JSON. `serde_json::to_string` is this plus a UTF-8 view, so
+/// it shares the same code; `to_value` would not (see [`to_value`]).
+pub fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(value)
+}
+
+/// `serde_json::to_value` through [`encode`] and [`decode`]: the types turned into a
+/// `Value` are also encoded as bytes elsewhere, so this avoids a second copy of their
+/// `Serialize` code (for the `Value` serializer) at the price of a parse.
+pub fn to_value<T: serde::Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, serde_json::Error> {
+    decode(&encode(value)?)
+}
