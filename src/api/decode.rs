@@ -108,7 +108,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Decode
         None => Err(DecodeError::Empty {
             what: what.to_string(),
         }),
-        Some(Format::Json) => serde_json::from_slice(bytes).map_err(|e| json_error(&e, what)),
+        Some(Format::Json) => super::json::decode(bytes).map_err(|e| json_error(&e, what)),
         Some(Format::Yaml) => decode_yaml(bytes, what),
     }
 }

@@ -36,6 +36,7 @@ pub mod decode;
 pub mod events;
 pub mod helpers;
 pub mod intstr;
+pub mod json;
 pub mod meta;
 pub mod quantity;
 pub mod time;

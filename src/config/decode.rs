@@ -65,7 +65,7 @@ fn parse_document(path: &Path, bytes: &[u8]) -> Result<Value, ConfigError> {
     let text = std::str::from_utf8(bytes).map_err(|e| syntax(format!("not UTF-8: {e}")))?;
     if text.trim_start().starts_with('{') {
         // JSON is YAML too, but serde_json reports JSON mistakes more precisely.
-        serde_json::from_str(text).map_err(|e| syntax(e.to_string()))
+        crate::api::json::decode(text.as_bytes()).map_err(|e| syntax(e.to_string()))
     } else {
         serde_saphyr::from_str(text).map_err(|e| syntax(e.to_string()))
     }

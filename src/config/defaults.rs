@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 pub fn apply(file: &Value, gates: &FeatureGates) -> Value {
     let mut out = file.as_object().cloned().unwrap_or_default();
     special(&mut out, gates);
-    let defaults = serde_json::to_value(KubeletConfiguration::default()).unwrap_or_default();
+    let defaults = crate::api::json::to_value(&KubeletConfiguration::default()).unwrap_or_default();
     fill(&mut out, defaults.as_object(), "");
     Value::Object(out)
 }

@@ -20,7 +20,7 @@ flags given on the command line override it.";
 pub fn default_text(spec: &FlagSpec) -> Option<String> {
     match spec.target {
         Target::Config(path) => {
-            let defaults = serde_json::to_value(KubeletConfiguration::flag_defaults()).unwrap_or_default();
+            let defaults = crate::api::json::to_value(&KubeletConfiguration::flag_defaults()).unwrap_or_default();
             let value = defaults.pointer(&format!("/{}", path.replace('.', "/")))?;
             render(spec.kind, value)
         }

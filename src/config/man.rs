@@ -158,7 +158,7 @@ fn field_default(path: &str, defaults: &serde_json::Value) -> Option<String> {
 }
 
 pub fn render_kubelet_config_5() -> String {
-    let defaults = serde_json::to_value(KubeletConfiguration::default()).unwrap_or_default();
+    let defaults = crate::api::json::to_value(&KubeletConfiguration::default()).unwrap_or_default();
     let mut out = String::new();
     header(&mut out, "kubelet-config", 5, "File Formats");
     out.push_str(".SH NAME\nkubelet\\-config \\- the KubeletConfiguration file of rkubelet\n");

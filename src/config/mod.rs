@@ -133,7 +133,7 @@ pub fn load_command_line(cmd: &CommandLine) -> Result<Loaded, ConfigError> {
             let gates = FeatureGates::new(&gates).map(|(g, _)| g).unwrap_or_default();
             defaults::apply(&file.value, &gates)
         }
-        None => serde_json::to_value(KubeletConfiguration::flag_defaults()).unwrap_or_default(),
+        None => crate::api::json::to_value(&KubeletConfiguration::flag_defaults()).unwrap_or_default(),
     };
 
     apply_config_flags(cmd, &mut value)?;

@@ -25,7 +25,7 @@ impl CriImages {
     /// The sandbox image the runtime reports in its verbose status, if it does.
     fn sandbox_image(&self) -> Option<String> {
         let status = self.cri.status(&cri::StatusRequest { verbose: true }).ok()?;
-        let config: serde_json::Value = serde_json::from_str(status.info.get("config")?).ok()?;
+        let config: serde_json::Value = crate::api::json::decode(status.info.get("config")?.as_bytes()).ok()?;
         config.get("sandboxImage")?.as_str().map(str::to_string)
     }
 }

@@ -242,7 +242,7 @@ impl Client {
     ) -> Result<T, Error> {
         let ok = self.call(method, path, body)?;
         let bytes = read_body(method, path, ok.body)?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+        crate::api::json::decode(&bytes).map_err(|e| Error::Decode {
             method,
             path: path.to_string(),
             detail: e.to_string(),

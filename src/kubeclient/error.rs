@@ -108,7 +108,7 @@ impl Error {
         retry_after_header: Option<u32>,
     ) -> Error {
         let status =
-            serde_json::from_slice::<Status>(body).ok().filter(|s| !s.reason.is_empty() || !s.message.is_empty());
+            crate::api::json::decode::<Status>(body).ok().filter(|s| !s.reason.is_empty() || !s.message.is_empty());
         let (reason, message, retry) = match status {
             Some(s) => {
                 let retry = s.details.as_ref().and_then(|d| d.retry_after_seconds).and_then(|r| u32::try_from(r).ok());

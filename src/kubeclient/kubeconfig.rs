@@ -202,7 +202,7 @@ impl Kubeconfig {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let parse_error = |detail: String| ConfigError::Parse { path: path.to_path_buf(), detail };
         let raw: RawConfig = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|e| parse_error(e.to_string()))?
+            crate::api::json::decode(text.as_bytes()).map_err(|e| parse_error(e.to_string()))?
         } else if text.trim().is_empty() {
             RawConfig::default()
         } else {

@@ -18,6 +18,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::de::IoRead;
 
+use crate::api::json;
+
 use super::client::{Canceller, Client, is_timeout};
 use super::error::{Error, Status};
 use super::path::{ResourcePath, WatchOptions};
@@ -40,8 +42,10 @@ pub enum WatchEvent<T> {
 struct RawEvent {
     #[serde(rename = "type")]
     kind: String,
+    /// Kept as the bytes it came as, so that the object is decoded by `api::json::decode`
+    /// like every other JSON input (one copy of each type's decoder in the binary).
     #[serde(default)]
-    object: serde_json::Value,
+    object: Option<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -84,19 +88,20 @@ impl<R: Read, T: DeserializeOwned> EventDecoder<R, T> {
     }
 
     fn event(&self, raw: RawEvent) -> Result<WatchEvent<T>, Error> {
+        let bytes = raw.object.as_ref().map_or(&b"null"[..], |o| o.get().as_bytes());
         let object =
-            |o| serde_json::from_value::<T>(o).map_err(|e| self.decode_error(format!("{} object: {e}", raw.kind)));
+            || json::decode::<T>(bytes).map_err(|e| self.decode_error(format!("{} object: {e}", raw.kind)));
         match raw.kind.as_str() {
-            "ADDED" => Ok(WatchEvent::Added(object(raw.object)?)),
-            "MODIFIED" => Ok(WatchEvent::Modified(object(raw.object)?)),
-            "DELETED" => Ok(WatchEvent::Deleted(object(raw.object)?)),
+            "ADDED" => Ok(WatchEvent::Added(object()?)),
+            "MODIFIED" => Ok(WatchEvent::Modified(object()?)),
+            "DELETED" => Ok(WatchEvent::Deleted(object()?)),
             "BOOKMARK" => {
-                let b = BookmarkObject::deserialize(raw.object)
+                let b = json::decode::<BookmarkObject>(bytes)
                     .map_err(|e| self.decode_error(format!("BOOKMARK object: {e}")))?;
                 Ok(WatchEvent::Bookmark { resource_version: b.metadata.resource_version })
             }
             "ERROR" => {
-                let s = Status::deserialize(raw.object).map_err(|e| self.decode_error(format!("ERROR object: {e}")))?;
+                let s = json::decode::<Status>(bytes).map_err(|e| self.decode_error(format!("ERROR object: {e}")))?;
                 Ok(WatchEvent::Error(s))
             }
             other => Err(self.decode_error(format!("unknown event type {other:?}"))),

@@ -130,9 +130,9 @@ pub fn read_container_identity(labels: &Labels, annotations: &Labels) -> Option<
         deletion_grace_period: int(POD_DELETION_GRACE_PERIOD),
         ports: annotations
             .get(keys::CONTAINER_PORTS)
-            .and_then(|v| serde_json::from_str(v).ok())
+            .and_then(|v| crate::api::json::decode(v.as_bytes()).ok())
             .unwrap_or_default(),
-        pre_stop: annotations.get(keys::CONTAINER_PRESTOP_HANDLER).and_then(|v| serde_json::from_str(v).ok()),
+        pre_stop: annotations.get(keys::CONTAINER_PRESTOP_HANDLER).and_then(|v| crate::api::json::decode(v.as_bytes()).ok()),
     })
 }
 

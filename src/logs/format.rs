@@ -164,7 +164,7 @@ struct DockerLine {
 }
 
 fn parse_docker_json(line: &[u8]) -> Result<Message, ParseError> {
-    let l: DockerLine = serde_json::from_slice(line).map_err(|_| ParseError::Json)?;
+    let l: DockerLine = crate::api::json::decode(line).map_err(|_| ParseError::Json)?;
     let timestamp = Timestamp::parse(&l.time).ok_or(ParseError::Json)?;
     let stream = Stream::parse(l.stream.as_bytes()).ok_or(ParseError::Stream)?;
     Ok(Message { timestamp, stream, content: l.log.into_bytes() })

@@ -23,7 +23,7 @@ const MERGE_KEYS: &[(&str, &str)] = &[("status.conditions", "type"), ("metadata.
 /// not differ (outside the spec).
 pub(crate) fn node_status_patch(old: &Node, new: &Node) -> Result<Option<Value>, NodeError> {
     let encode = |n: &Node| {
-        serde_json::to_value(n).map_err(|e| NodeError::Encode { what: "a Node", detail: e.to_string() })
+        crate::api::json::to_value(n).map_err(|e| NodeError::Encode { what: "a Node", detail: e.to_string() })
     };
     let addresses_changed = !old.status.addresses.is_empty() && old.status.addresses != new.status.addresses;
     let mut target = new.clone();
@@ -36,7 +36,7 @@ pub(crate) fn node_status_patch(old: &Node, new: &Node) -> Result<Option<Value>,
     };
     let mut patch = diff_objects(&old_map, &new_map, "");
     if addresses_changed {
-        let mut list = match serde_json::to_value(&new.status.addresses) {
+        let mut list = match crate::api::json::to_value(&new.status.addresses) {
             Ok(Value::Array(list)) => list,
             _ => return Err(NodeError::Encode { what: "node addresses", detail: "not a JSON list".into() }),
         };

@@ -70,7 +70,7 @@ fn route_deps(config: &Config, deps: &Deps) -> routes::Deps {
         host: deps.host.clone(),
         stats: deps.stats.clone(),
         streaming: deps.streaming.clone(),
-        config: serde_json::to_value(k).unwrap_or_default(),
+        config: crate::api::json::to_value(k).unwrap_or_default(),
         machine: Arc::new(move || machine_info(&root_dir)),
         node_log_dir: PathBuf::from("/var/log/"),
         debugging_handlers: k.enable_debugging_handlers,

@@ -165,7 +165,7 @@ fn validate_spec(errs: &mut Errors, pod: &Pod) {
 fn validate_volume_source(errs: &mut Errors, field: &str, source: &VolumeSource) {
     // Count the sources set: every source is an optional object, so its JSON key is present
     // exactly when it is set.
-    let count = match serde_json::to_value(source) {
+    let count = match crate::api::json::to_value(source) {
         Ok(serde_json::Value::Object(map)) => map.len(),
         _ => 1,
     };

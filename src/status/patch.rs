@@ -38,8 +38,8 @@ fn no_list_keys(_: &str) -> Option<&'static str> {
 /// The patch turning `old` into `new` for the pod with `uid`, or `None` when the statuses
 /// do not differ (upstream's `unchanged`: the patch would only carry the UID).
 pub fn status_patch(uid: &str, old: &PodStatus, new: &PodStatus) -> Result<Option<Value>, serde_json::Error> {
-    let old = to_object(serde_json::to_value(old)?);
-    let new = to_object(serde_json::to_value(new)?);
+    let old = to_object(crate::api::json::to_value(old)?);
+    let new = to_object(crate::api::json::to_value(new)?);
     let status = diff_objects(&old, &new, &status_list_key);
     if status.is_empty() {
         return Ok(None);

@@ -108,7 +108,7 @@ pub fn version(v: &VersionResponse) -> Value {
 /// A verbose `info` map: each value parsed as JSON when it is JSON.
 fn info(map: &BTreeMap<String, String>) -> Map<String, Value> {
     map.iter()
-        .map(|(k, v)| (k.clone(), serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.clone()))))
+        .map(|(k, v)| (k.clone(), crate::api::json::decode(v.as_bytes()).unwrap_or_else(|_| Value::String(v.clone()))))
         .collect()
 }
 

@@ -63,11 +63,11 @@ pub fn auth_configs_from_secret(secret: &Secret) -> Result<Vec<AuthConfig>, Auth
             .or_else(|| secret.string_data.get(key).map(|s| s.clone().into_bytes()))
     };
     let entries: BTreeMap<String, Entry> = if let Some(json) = data(DOCKER_CONFIG_JSON_KEY) {
-        serde_json::from_slice::<ConfigJson>(&json)
+        crate::api::json::decode::<ConfigJson>(&json)
             .map_err(|e| fail(format!("{DOCKER_CONFIG_JSON_KEY}: {e}")))?
             .auths
     } else if let Some(json) = data(DOCKER_CONFIG_KEY) {
-        serde_json::from_slice(&json).map_err(|e| fail(format!("{DOCKER_CONFIG_KEY}: {e}")))?
+        crate::api::json::decode(&json).map_err(|e| fail(format!("{DOCKER_CONFIG_KEY}: {e}")))?
     } else {
         return Ok(Vec::new());
     };
