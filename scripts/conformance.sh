@@ -120,6 +120,17 @@ for ns in $(k get namespaces -o jsonpath='{.items[*].metadata.name}' 2>/dev/null
     case $ns in default | kube-*) ;; *) k delete namespace "$ns" --wait=false >/dev/null 2>&1 || true ;; esac
 done
 k delete pods --all --all-namespaces --force --grace-period=0 >/dev/null 2>&1 || true
+# In node e2e mode the suite does not wait for a new namespace's default service account, so
+# on a control plane that has just started the first specs fail ("serviceaccount default not
+# found"): wait until the controller manager makes one for a namespace of ours.
+probe=rk-conformance-ready-$$
+k create namespace "$probe" >/dev/null || rk_die "cannot create namespace $probe"
+for i in $(seq 1 120); do
+    k -n "$probe" get serviceaccount default >/dev/null 2>&1 && break
+    [ "$i" -lt 120 ] || rk_die "no default service account in a new namespace after 120 s (controller manager?)"
+    sleep 1
+done
+k delete namespace "$probe" --wait=false >/dev/null 2>&1 || true
 
 # --- rkubelet -------------------------------------------------------------------------------
 # Some specs reach the kubelet through the API server at the fixed port 10250 (the suite's
