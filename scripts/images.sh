@@ -195,6 +195,8 @@ agnhost_rootfs() {
     # which lacks -u): /bin/sh is bash, which follows PATH.
     install -m 0755 /bin/bash-static "$root/bin/bash"
     ln -sf /bin/bash "$root/bin/sh"
+    # Alpine's busybox has nmeter; specs that switch a container to agnhost run it.
+    install -m 0755 "$IMAGE_SRC/e2e-busybox/nmeter" "$root/bin/nmeter"
     ln -sf agnhost "$root/agnhost-2"
     install -d -m 0755 "$root/uploads"
     install -m 0644 "$K8S_SRC/test/images/agnhost/porter/localhost.crt" "$root/localhost.crt"
@@ -215,7 +217,8 @@ image_agnhost() {
             USER=
             ENV=("PATH=$DEFAULT_PATH")
             WORKDIR=/
-            INPUTS=(/bin/busybox /bin/bash-static "$E2E_MOD/go.mod" "$E2E_MOD/go.sum" /usr/bin/curl /bin/nc.openbsd)
+            INPUTS=(/bin/busybox /bin/bash-static "$E2E_MOD/go.mod" "$E2E_MOD/go.sum" /usr/bin/curl /bin/nc.openbsd
+                "$IMAGE_SRC/e2e-busybox/nmeter")
             ;;
         rootfs) agnhost_rootfs "$2" ;;
     esac
