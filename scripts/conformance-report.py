@@ -63,8 +63,10 @@ def specs_selected(dry_run_path):
     return [r for r in specs(dry_run_path) if r[1] == 'passed']
 
 
-def cell(s):
-    return s.replace('|', '\\|').replace('\n', ' ')[:300]
+def cell(s, limit=300):
+    """A table cell; spec names are kept whole (a re-run selects specs by them)."""
+    s = s.replace('|', '\\|').replace('\n', ' ')
+    return s if limit is None else s[:limit]
 
 
 def table(report_path, out_path, title_path, selected_path=None):
@@ -91,7 +93,7 @@ def table(report_path, out_path, title_path, selected_path=None):
         for name, state, reason, secs in rows:
             result = {'passed': 'pass', 'skipped': 'skip', 'not run': 'not run'}.get(
                 state, 'FAIL' if state == 'failed' else state.upper())
-            f.write('| %s | %s | %.0f | %s |\n' % (cell(name), result, secs, cell(reason)))
+            f.write('| %s | %s | %.0f | %s |\n' % (cell(name, None), result, secs, cell(reason)))
     print(len(rows) - count.get('not run', 0), count.get('passed', 0), count.get('failed', 0),
           count.get('skipped', 0))
 
