@@ -71,13 +71,16 @@ image_pause() {
     esac
 }
 
-image_busybox() {
+image_busybox() { busybox_image "$1" "${2:-}" docker.io/library/busybox:1.35 ""; }
+
+# A plain busybox image (cmd sh) named NAME, run as USER: the meta and rootfs steps.
+busybox_image() { # meta|rootfs ROOT NAME USER
     case $1 in
         meta)
-            NAME=docker.io/library/busybox:1.35
+            NAME=$3
             ENTRYPOINT=()
             CMD=(sh)
-            USER=
+            USER=$4
             ENV=("PATH=$DEFAULT_PATH")
             WORKDIR=/
             INPUTS=(/bin/busybox)
@@ -240,23 +243,7 @@ image_kitten() {
     esac
 }
 
-image_nonroot() {
-    case $1 in
-        meta)
-            NAME=$E2E_REG/nonroot:1.5
-            ENTRYPOINT=()
-            CMD=(sh)
-            USER=1234
-            ENV=("PATH=$DEFAULT_PATH")
-            WORKDIR=/
-            INPUTS=(/bin/busybox)
-            ;;
-        rootfs)
-            rk_apt_ensure busybox-static
-            busybox_userland "$2"
-            ;;
-    esac
-}
+image_nonroot() { busybox_image "$1" "${2:-}" "$E2E_REG/nonroot:1.5" 1234; }
 
 image_nonewprivs() {
     case $1 in
