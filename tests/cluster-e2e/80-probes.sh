@@ -203,8 +203,8 @@ log "startup probe gates liveness and restarts when it fails"
 # TCP: open port ready, closed port not; a slow exec probe times out.
 c_ready() { [ "$(k -n "$NS" get pod tcp -o json | jq -r --arg c "$1" '.status.containerStatuses[] | select(.name == $c) | .ready')" = "$2" ]; }
 wait_for 20 "tcp: c ready" c_ready c true
-c_ready closed false || fail "tcp: closed port counted as ready"
 wait_for 20 "tcp: refused event" event_has tcp Unhealthy ":9999: connect: connection refused"
+c_ready closed false || fail "tcp: closed port counted as ready"
 wait_for 20 "exec timeout event" event_has tcp Unhealthy 'Readiness probe failed: command timed out: "sleep 5" timed out after 1s'
 c_ready slow false || fail "tcp: slow exec probe counted as ready"
 [ "$(jpath tcp '{.status.conditions[?(@.type=="Ready")].status}')" = False ] || fail "tcp: pod Ready with unready containers"
