@@ -66,10 +66,17 @@ impl Syncer {
     }
 
     /// Compute the API status and hand it to the status manager; returns its phase and pod IPs.
-    fn publish_status(&self, mem: &PodMemory, pod: &Pod, runtime: &PodStatus, terminal: bool) -> Published {
+    fn publish_status(
+        &self,
+        mem: &PodMemory,
+        pod: &Pod,
+        runtime: &PodStatus,
+        probes: Option<&crate::prober::PodProbes>,
+        terminal: bool,
+    ) -> Published {
         let uid = pod.metadata.uid.as_deref().unwrap_or_default();
         let previous = self.deps.status.get(uid);
-        let probes = self.probes(uid).map(|p| p.status_results(runtime)).unwrap_or_default();
+        let probes = probes.map(|p| p.status_results(runtime)).unwrap_or_default();
         let input = GenerateInput {
             pod,
             runtime,
@@ -152,7 +159,9 @@ impl PodSyncer for Syncer {
         {
             mirror.ensure(pod);
         }
-        let published = self.publish_status(mem, pod, runtime, false);
+        // One snapshot of the probe results per sync (a round trip to the prober thread).
+        let probes = self.probes(pod.metadata.uid());
+        let published = self.publish_status(mem, pod, runtime, probes.as_ref(), false);
         if crate::status::phase::is_terminal_phase(published.phase.as_deref()) {
             return SyncOutcome::Terminal;
         }
@@ -173,7 +182,6 @@ impl PodSyncer for Syncer {
                 v.container_mounts(c, &env)
             }
         };
-        let probes = self.probes(pod.metadata.uid());
         let verdicts = |id: &str| probes.as_ref().map_or(ContainerVerdict::HEALTHY, |p| p.verdict(id));
         let mut ctx = SyncContext {
             backoff: &mut mem.backoff,
@@ -189,7 +197,7 @@ impl PodSyncer for Syncer {
             log::debug!("sync of pod {} did not finish: {e}", status::reason::pod_desc(pod));
             // The failure is in the reason cache now (CrashLoopBackOff, ErrImagePull...): show
             // it at once rather than at the next sync, which may be a whole backoff away.
-            self.publish_status(mem, pod, runtime, false);
+            self.publish_status(mem, pod, runtime, probes.as_ref(), false);
         }
         if result.changed {
             self.deps.pleg.refresh(pod.metadata.uid.as_deref().unwrap_or_default());
@@ -215,7 +223,7 @@ impl PodSyncer for Syncer {
             let since = Instant::now();
             self.deps.pleg.refresh(uid);
             let after = self.deps.pleg.newer_than(uid, Some(since), STATUS_WAIT);
-            self.publish_status(mem, pod, after.as_ref().unwrap_or(runtime), true);
+            self.publish_status(mem, pod, after.as_ref().unwrap_or(runtime), self.probes(uid).as_ref(), true);
         }
         // Nothing runs any more: unmount now, as upstream does for a terminated pod (the
         // cleanup retries if this fails).

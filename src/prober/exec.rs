@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::net::go_duration;
+use crate::status::reason::go_duration;
 use super::run::{ProbeError, Verdict};
 use crate::api::core::Container;
 use crate::cri::{self, ExecSyncRequest};

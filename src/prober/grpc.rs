@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::net::{dial, go_duration, join_host_port};
+use super::net::{dial, join_host_port};
+use crate::status::reason::go_duration;
 use super::run::Verdict;
 use crate::grpc::wire::{finish, frame_message, status_for};
 use crate::grpc::{Code, Status};

@@ -86,7 +86,6 @@ impl Manager {
             Command::AddPod(pod) => self.add_pod(&pod),
             Command::StopLivenessAndStartup(uid) => self.stop(|k| k.uid == uid && k.kind != ProbeType::Readiness),
             Command::RemovePod(uid) => self.stop(|k| k.uid == uid),
-            Command::CleanupPods(desired) => self.stop(|k| !desired.contains(&k.uid)),
             Command::Results { uid, reply } => {
                 self.trigger_unready(&uid);
                 let containers = self.results.get(&uid).cloned().unwrap_or_default();
@@ -112,10 +111,12 @@ impl Manager {
         let now = crate::api::Time::now().unix_seconds();
         for c in pod.spec.containers.iter().chain(sidecars) {
             for kind in [ProbeType::Startup, ProbeType::Readiness, ProbeType::Liveness] {
-                let Some(w) = Worker::new(pod, c, kind, self.cfg.agent_start) else { continue };
-                if self.workers.contains_key(&w.key) {
+                // Every sync calls this: skip running probes before building (cloning) a worker.
+                let key = Key { uid: pod.metadata.uid().to_string(), container: c.name.clone(), kind };
+                if self.workers.contains_key(&key) {
                     continue;
                 }
+                let Some(w) = Worker::new(pod, c, kind, self.cfg.agent_start) else { continue };
                 let early = u64::try_from(now - self.cfg.agent_start).unwrap_or(0) < w.period().as_secs();
                 self.start_worker(w, early);
             }

@@ -164,7 +164,6 @@ pub(crate) enum Command {
     AddPod(Box<Pod>),
     StopLivenessAndStartup(String),
     RemovePod(String),
-    CleanupPods(std::collections::HashSet<String>),
     Results { uid: String, reply: Sender<PodProbes> },
     /// From a worker: the cache entry of a container changes.
     Set { key: worker::Key, container_id: String, outcome: Outcome },
@@ -206,11 +205,6 @@ impl Handle {
     /// Stops every worker of the pod.
     pub fn remove_pod(&self, uid: &str) {
         self.send(Command::RemovePod(uid.to_string()));
-    }
-
-    /// Stops the workers of pods not in `desired` (housekeeping).
-    pub fn cleanup_pods(&self, desired: std::collections::HashSet<String>) {
-        self.send(Command::CleanupPods(desired));
     }
 
     /// The current results of the pod's containers. Also asks readiness workers whose

@@ -48,16 +48,6 @@ pub(crate) fn timeout(seconds: Option<i32>) -> Duration {
     Duration::from_secs(u64::try_from(seconds.unwrap_or(1).max(1)).unwrap_or(1))
 }
 
-/// Go's duration text for whole seconds (`1s`, `1m30s`).
-pub(crate) fn go_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match (s / 3600, s / 60 % 60, s % 60) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, s) => format!("{m}m{s}s"),
-        (h, m, s) => format!("{h}h{m}m{s}s"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,8 +56,6 @@ mod tests {
     fn texts() {
         assert_eq!(join_host_port("10.0.0.1", 80), "10.0.0.1:80");
         assert_eq!(join_host_port("fd00::1", 80), "[fd00::1]:80");
-        assert_eq!(go_duration(Duration::from_secs(1)), "1s");
-        assert_eq!(go_duration(Duration::from_secs(90)), "1m30s");
         assert_eq!(timeout(None), Duration::from_secs(1));
         assert_eq!(timeout(Some(0)), Duration::from_secs(1));
         assert_eq!(timeout(Some(5)), Duration::from_secs(5));

@@ -122,7 +122,7 @@ impl Worker {
     /// One round; false when the worker should stop.
     pub fn step(&mut self, status: Option<&ApiPodStatus>, now: i64, runner: &dyn Runner, out: &mut Vec<ResultOp>) -> bool {
         let Some(status) = status else { return true };
-        if matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
+        if crate::status::phase::is_terminal_phase(status.phase.as_deref()) {
             return false;
         }
         let Some(c) = container_status(status, &self.container.name) else { return true };
