@@ -8,7 +8,7 @@ use std::io;
 
 use super::error::RuntimeError;
 use super::logsymlink;
-use super::model::{keys, ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
+use super::model::{ContainerState, ContainerStatus, PodStatus, SandboxState, SandboxStatus};
 use super::paths::{etc_hosts_path, plugins_dir, pod_containers_dir, pod_dir, pod_log_dir, volumes_dir};
 use super::runtime::Runtime;
 use crate::api::core::Pod;
@@ -27,15 +27,12 @@ fn ignore_not_found(r: io::Result<()>) -> io::Result<()> {
 
 impl Runtime {
     /// Removes one container (stopped or not; NotFound counts as done) and its legacy log
-    /// symlink, named from the container's identity labels (as upstream's removeContainerLog).
-    pub(crate) fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
-        let req = cri::ContainerStatusRequest { container_id: id.to_string(), verbose: false };
-        let link = self.cri.container_status(&req).ok().and_then(|r| r.status).map(|s| {
-            let label = |k: &str| s.labels.get(k).map_or("", String::as_str).to_string();
-            let dir = &self.node.container_logs_dir;
-            logsymlink::symlink_path(dir, &label(keys::POD_NAME), &label(keys::POD_NAMESPACE), &label(keys::CONTAINER_NAME), id)
-        });
-        if let Some(Err(e)) = link.as_deref().map(logsymlink::remove) {
+    /// symlink (as upstream's removeContainerLog), named from the pod and container names
+    /// the caller already has (the same values the container's identity labels hold).
+    pub(crate) fn remove_container(&self, pod_name: &str, pod_namespace: &str, c: &ContainerStatus) -> Result<(), RuntimeError> {
+        let id = c.id.as_str();
+        let link = logsymlink::symlink_path(&self.node.container_logs_dir, pod_name, pod_namespace, &c.name, id);
+        if let Err(e) = logsymlink::remove(&link) {
             log::warn!("cannot remove the log symlink of container {id}: {e}");
         }
         match self.cri.remove_container(&cri::RemoveContainerRequest { container_id: id.to_string() }) {
@@ -73,7 +70,7 @@ impl Runtime {
                     _ => {}
                 }
             }
-            self.remove_container(&c.id)?;
+            self.remove_container(&status.name, &status.namespace, c)?;
         }
         for s in &status.sandboxes {
             self.remove_sandbox(&s.id, s.state == SandboxState::Ready)?;
@@ -115,7 +112,7 @@ impl Runtime {
         let mut first = None;
         for c in &what.containers {
             log::debug!("removing dead container {} ({}) of pod {pod}", c.name, c.id);
-            if let Err(e) = self.remove_container(&c.id) {
+            if let Err(e) = self.remove_container(what.pod_name, what.pod_namespace, c) {
                 log::warn!("cannot remove dead container {} of pod {pod}: {e}", c.name);
                 first.get_or_insert(e);
             }
@@ -134,6 +131,8 @@ impl Runtime {
 /// The dead containers and sandboxes of one pod that garbage collection removes.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Evictable<'a> {
+    pub pod_name: &'a str,
+    pub pod_namespace: &'a str,
     pub containers: Vec<&'a ContainerStatus>,
     pub sandboxes: Vec<&'a SandboxStatus>,
 }
@@ -162,5 +161,5 @@ pub fn evictable(status: &PodStatus, whole_pod: bool) -> Evictable<'_> {
         .skip(usize::from(!whole_pod))
         .filter(|s| s.state != SandboxState::Ready && !in_use(&s.id))
         .collect();
-    Evictable { containers, sandboxes }
+    Evictable { pod_name: &status.name, pod_namespace: &status.namespace, containers, sandboxes }
 }

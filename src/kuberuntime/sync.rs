@@ -191,7 +191,7 @@ impl Runtime {
     fn purge_init_containers(&self, pod: &Pod, status: &PodStatus) {
         for c in &pod.spec.init_containers {
             for s in status.containers_named(&c.name) {
-                self.remove_container_logged(pod, &s.id);
+                self.remove_container_logged(pod, s);
             }
         }
     }
@@ -203,14 +203,14 @@ impl Runtime {
                 .containers_named(&c.name)
                 .filter(|s| matches!(s.state, Some(ContainerState::Exited | ContainerState::Unknown) | None));
             for s in dead.skip(1) {
-                self.remove_container_logged(pod, &s.id);
+                self.remove_container_logged(pod, s);
             }
         }
     }
 
-    fn remove_container_logged(&self, pod: &Pod, id: &str) {
-        if let Err(e) = self.remove_container(id) {
-            log::error!("failed to remove init container {id} of pod {}: {e}", pod_desc(pod));
+    fn remove_container_logged(&self, pod: &Pod, c: &super::model::ContainerStatus) {
+        if let Err(e) = self.remove_container(pod.metadata.name(), pod.metadata.namespace(), c) {
+            log::error!("failed to remove init container {} of pod {}: {e}", c.id, pod_desc(pod));
         }
     }
 }
