@@ -69,7 +69,7 @@ pub use head::RequestHead;
 pub use options::Target;
 pub use proxy::{Proxied, ProxyConfig, proxy_upgrade};
 pub use relay::{Conn, RelayEnd, RelayStats};
-pub use runtime::{RuntimePod, RuntimeStream, StreamingRuntime, runtime_stream, runtime_url};
+pub use runtime::{RuntimePod, RuntimeStream, StreamingRuntime, runtime_stream};
 pub use server_adapter::Streaming;
 
 use crate::api::core::Pod;

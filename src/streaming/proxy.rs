@@ -74,24 +74,38 @@ pub fn proxy_upgrade(
     let mut runtime = connect(&url, cfg.handshake_timeout)?;
     runtime.write_all(&head.backend_request(&url)).map_err(StreamError::Send)?;
     let (status, buffered, response_len) = read_response(&mut runtime, cfg.handshake_timeout)?;
-    if status != 101 && status < 400 {
-        return Err(StreamError::NotUpgraded { status });
+    if status != 101 {
+        return refuse(client, &mut runtime, status, &buffered, response_len);
     }
     if let Err(e) = client.write_all(&buffered).and_then(|()| client.flush()) {
         return Ok(Proxied::ClientGone(e));
-    }
-    if status != 101 {
-        let sent = u64::try_from(buffered.len()).unwrap_or(u64::MAX);
-        let left = response_len.map(|total| total.saturating_sub(sent));
-        return Ok(match pass_on_body(&mut runtime, client, left) {
-            Ok(()) => Proxied::Refused { status },
-            Err(e) => Proxied::ClientGone(e),
-        });
     }
     // The handshake timeouts must not cut a quiet session short; the relay polls instead.
     let _ = runtime.set_read_timeout(None);
     let _ = runtime.set_write_timeout(None);
     Ok(Proxied::Upgraded(relay(client, &mut runtime, cfg.idle_timeout)))
+}
+
+/// The runtime's error answer goes to the client as it came (as the plain proxy does).
+pub(super) fn refuse(
+    client: &mut dyn Conn,
+    runtime: &mut TcpStream,
+    status: u16,
+    buffered: &[u8],
+    response_len: Option<u64>,
+) -> Result<Proxied, StreamError> {
+    if status < 400 {
+        return Err(StreamError::NotUpgraded { status });
+    }
+    if let Err(e) = client.write_all(buffered).and_then(|()| client.flush()) {
+        return Ok(Proxied::ClientGone(e));
+    }
+    let sent = u64::try_from(buffered.len()).unwrap_or(u64::MAX);
+    let left = response_len.map(|total| total.saturating_sub(sent));
+    Ok(match pass_on_body(runtime, client, left) {
+        Ok(()) => Proxied::Refused { status },
+        Err(e) => Proxied::ClientGone(e),
+    })
 }
 
 pub(super) fn connect(url: &RuntimeUrl, timeout: Duration) -> Result<TcpStream, StreamError> {
@@ -149,7 +163,7 @@ fn bad_response(reason: String) -> StreamError {
 
 /// The rest of an error response's body (`left` bytes, or until the runtime closes), within
 /// [`REFUSAL_DEADLINE`] and [`MAX_REFUSAL_BODY`].
-pub(super) fn pass_on_body(
+fn pass_on_body(
     runtime: &mut TcpStream,
     client: &mut dyn Conn,
     left: Option<u64>,

@@ -69,16 +69,6 @@ impl StreamingRuntime for cri::Client {
     }
 }
 
-/// The runtime's streaming URL for a request: options first (400), then the pod the kubelet
-/// knows (`pod`, from the pod manager or status manager; 404 when `None`), then the runtime.
-pub fn runtime_url(
-    target: &Target,
-    head: &RequestHead,
-    pod: Option<&Pod>,
-    runtime: &dyn StreamingRuntime,
-) -> Result<String, StreamError> {
-    runtime_stream(target, head, pod, runtime).map(|s| s.url)
-}
 
 /// Where the runtime serves a stream, and (exec, attach) the streams it was asked for: a
 /// translated session must open exactly those.
@@ -88,7 +78,9 @@ pub struct RuntimeStream {
     pub flags: Option<StreamFlags>,
 }
 
-/// [`runtime_url`], with the stream flags of the CRI request.
+/// The runtime's streaming URL for a request, with the stream flags of the CRI request:
+/// options first (400), then the pod the kubelet knows (`pod`, from the pod manager or status
+/// manager; 404 when `None`), then the runtime.
 pub fn runtime_stream(
     target: &Target,
     head: &RequestHead,

@@ -84,7 +84,7 @@ fn url_for(
 ) -> Result<String, (u16, String)> {
     let head = head("POST", target, headers);
     let t = Target::parse(head.path()).unwrap();
-    runtime_url(&t, &head, pod, rt).map_err(|e| (e.status(), e.to_string()))
+    runtime_stream(&t, &head, pod, rt).map(|s| s.url).map_err(|e| (e.status(), e.to_string()))
 }
 
 const WS: [(&str, &str); 2] = [("Connection", "Upgrade"), ("Upgrade", "websocket")];

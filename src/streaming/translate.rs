@@ -28,7 +28,7 @@ use std::time::Instant;
 use super::error::StreamError;
 use super::head::{RequestHead, RuntimeUrl, parse_response_head};
 use super::options::StreamFlags;
-use super::proxy::{Proxied, ProxyConfig, connect, pass_on_body, read_response};
+use super::proxy::{Proxied, ProxyConfig, connect, read_response, refuse};
 use super::relay::Conn;
 use super::session::{ToClient, run_session, send_runtime};
 use super::spdy::{self, Frame};
@@ -147,28 +147,6 @@ pub fn translate(
         },
         move |to_runtime, to_client| runtime_to_client(from_runtime, &channels, to_runtime, to_client),
     )
-}
-
-/// The runtime's error answer goes to the client as it came (as the plain proxy does).
-pub(super) fn refuse(
-    client: &mut dyn Conn,
-    runtime: &mut TcpStream,
-    status: u16,
-    buffered: &[u8],
-    response_len: Option<u64>,
-) -> Result<Proxied, StreamError> {
-    if status < 400 {
-        return Err(StreamError::NotUpgraded { status });
-    }
-    if let Err(e) = client.write_all(buffered).and_then(|()| client.flush()) {
-        return Ok(Proxied::ClientGone(e));
-    }
-    let sent = u64::try_from(buffered.len()).unwrap_or(u64::MAX);
-    let left = response_len.map(|total| total.saturating_sub(sent));
-    Ok(match pass_on_body(runtime, client, left) {
-        Ok(()) => Proxied::Refused { status },
-        Err(e) => Proxied::ClientGone(e),
-    })
 }
 
 /// Reads until the runtime replied to every stream; returns the data frames that came first.

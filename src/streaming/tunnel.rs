@@ -19,7 +19,7 @@ use super::head::{RequestHead, RuntimeUrl, parse_response_head};
 use super::proxy::{Proxied, ProxyConfig, connect, read_response};
 use super::relay::Conn;
 use super::session::{ToClient, run_session, send_runtime};
-use super::translate::refuse;
+use super::proxy::refuse;
 use super::websocket::{self, Message};
 
 /// The prefix of a tunnelling WebSocket subprotocol.
